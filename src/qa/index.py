@@ -1,0 +1,233 @@
+"""Build and update the index: incremental by content hash, atomic by generation swap.
+
+Layout of the index folder::
+
+    CURRENT          name of the generation that answers questions
+    gen-<id>/        a whole index: chroma/ (vectors) and manifest.json (documents)
+    .lock            held by the one indexing run allowed at a time
+
+A run copies the current generation, applies its changes to the copy and only then
+rewrites CURRENT (write, fsync, rename). A run killed at any point leaves CURRENT, and
+so the answers, as they were; the next run deletes the unfinished copy and starts over.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from qa.embedders import Embedder
+from qa.errors import DocumentError, IndexBusy, IndexMissing
+from qa.ingest import chunk_document, file_hash, list_corpus, load_document, sentences_of
+from qa.store import ChromaStore
+from qa.types import SourceDoc
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+DOC_FIELDS = ("title", "publisher", "date", "author", "language")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # warnings naming each unreadable file
+    documents: int = 0
+    chunks: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The generation folder that answers questions now, or None before the first build."""
+    try:
+        name = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = index_dir / name
+    return path if name and (path / MANIFEST).exists() else None
+
+
+def read_manifest(generation: Path) -> dict:
+    return json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+
+
+def open_index(index_dir: Path) -> tuple[ChromaStore, dict]:
+    """The store and manifest of the current generation; IndexMissing if there is none."""
+    generation = current_generation(index_dir)
+    if generation is None:
+        raise IndexMissing(
+            f"No index in {index_dir}/. Build it with `qa index` (documents are read from "
+            "QA_CORPUS_DIR, default corpus/)."
+        )
+    manifest = read_manifest(generation)
+    if not manifest["documents"]:
+        raise IndexMissing(
+            f"The index in {index_dir}/ holds no documents. Put files in the corpus folder "
+            "and run `qa index`."
+        )
+    return ChromaStore(generation / "chroma"), manifest
+
+
+@contextmanager
+def _lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexBusy(f"another `qa index` run is updating {index_dir}/; wait for it") from exc
+        yield
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _remove_other_generations(index_dir: Path, keep: Path | None) -> None:
+    for path in index_dir.glob("gen-*"):
+        if path != keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    chunk_chars: int,
+    chunk_overlap: int,
+    on_progress: Progress | None = None,
+) -> IndexReport:
+    """Bring the index in line with the corpus, re-embedding only what changed."""
+    started = time.perf_counter()
+    if not corpus_dir.is_dir():
+        raise IndexMissing(f"corpus folder {corpus_dir}/ does not exist; create it and add documents")
+    settings = {"format": FORMAT_VERSION, "embedding_model": embedder.name,
+                "chunk_chars": chunk_chars, "chunk_overlap": chunk_overlap}
+    report = IndexReport()
+    with _lock(index_dir):
+        old = current_generation(index_dir)
+        _remove_other_generations(index_dir, keep=old)  # leftovers of a killed run
+        manifest = read_manifest(old) if old else None
+        if manifest is None or manifest["settings"] != settings:
+            old, known = None, {}
+        else:
+            known = manifest["documents"]
+
+        to_load: list[tuple[Path, str]] = []
+        present: set[str] = set()
+        for path in list_corpus(corpus_dir):
+            source = path.relative_to(corpus_dir).as_posix()
+            try:
+                digest = file_hash(path)
+            except OSError as exc:
+                report.skipped.append(f"{source}: cannot be read ({exc.strerror or exc})")
+                continue
+            present.add(source)
+            if source in known and known[source]["hash"] == digest:
+                report.unchanged.append(source)
+            else:
+                to_load.append((path, source))
+        report.removed = sorted(set(known) - present)
+
+        docs: list[SourceDoc] = []
+        for path, source in to_load:
+            try:
+                docs.append(load_document(path, corpus_dir))
+            except DocumentError as exc:
+                report.skipped.append(str(exc))
+                if source in known:  # a file that broke is no longer indexed
+                    report.removed.append(source)
+                continue
+            (report.updated if source in known else report.added).append(source)
+
+        documents = {k: v for k, v in known.items()
+                     if k not in report.removed and k not in report.updated}
+        if report.changed or old is None:
+            documents.update(_apply_changes(index_dir, old, known, report, docs, embedder,
+                                            settings, documents, chunk_chars, chunk_overlap,
+                                            on_progress))
+        report.documents = len(documents)
+        report.chunks = sum(len(d["chunk_ids"]) for d in documents.values())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: IndexReport,
+                   docs: list[SourceDoc], embedder: Embedder, settings: dict, kept: dict,
+                   chunk_chars: int, chunk_overlap: int,
+                   on_progress: Progress | None) -> dict:
+    """Write a new generation holding `kept` plus `docs`, then make it current."""
+    new = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    if old is not None:
+        shutil.copytree(old, new)
+    else:
+        new.mkdir(parents=True)
+    store = ChromaStore(new / "chroma")
+    try:
+        for source in report.removed + report.updated:
+            store.delete("chunks", known[source]["chunk_ids"])
+            store.delete("sentences", known[source]["sentence_ids"])
+        units = [(doc, chunk_document(doc, chunk_chars, chunk_overlap), sentences_of(doc))
+                 for doc in docs]
+        total = sum(len(c) + len(s) for _, c, s in units)
+        done = 0
+        added: dict[str, dict] = {}
+        for doc, chunks, sentences in units:
+            meta = {"source": doc.source, "title": doc.title}
+            store.add("chunks", [c.id for c in chunks], embedder.embed([c.text for c in chunks]),
+                      [c.text for c in chunks],
+                      [{**meta, "start": c.start, "end": c.end} for c in chunks])
+            done += len(chunks)
+            if on_progress:
+                on_progress(done, total)
+            store.add("sentences", [s.id for s in sentences],
+                      embedder.embed([s.text for s in sentences]), [s.text for s in sentences],
+                      [{**meta, "start": s.start, "end": s.end} for s in sentences])
+            done += len(sentences)
+            if on_progress:
+                on_progress(done, total)
+            report.chunks_embedded += len(chunks)
+            added[doc.source] = {
+                "hash": doc.content_hash,
+                **{k: getattr(doc, k) for k in DOC_FIELDS},
+                "text": doc.text,
+                "chunk_ids": [c.id for c in chunks],
+                "sentence_ids": [s.id for s in sentences],
+            }
+    finally:
+        store.close()
+    manifest = {"settings": settings, "documents": {**kept, **added}}
+    _write_atomically(new / MANIFEST, json.dumps(manifest, ensure_ascii=False))
+    _write_atomically(index_dir / "CURRENT", new.name)
+    _remove_other_generations(index_dir, keep=new)
+    return added

@@ -1,0 +1,364 @@
+"""Load corpus files of each format, clean them, split them into sentences and chunks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from qa.errors import DocumentError
+from qa.types import Chunk, Sentence, SourceDoc
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+SIDECAR_SUFFIX = ".meta.json"
+META_FIELDS = ("title", "publisher", "date", "author", "language")
+
+# --- reading -----------------------------------------------------------------
+
+
+def decode_bytes(data: bytes, name: str) -> str:
+    """Decode UTF-8 (with or without BOM) or whatever charset-normalizer finds (GB18030...)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:4096]:
+        raise DocumentError(f"{name}: looks like a binary file, not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise DocumentError(f"{name}: cannot tell which text encoding it uses")
+    encoding = best.encoding
+    if encoding.lower().replace("-", "") in {"gb2312", "gbk"}:
+        encoding = "gb18030"  # the superset decodes everything its subsets can
+    return data.decode(encoding, errors="strict")
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """Split `---\\nkey: value\\n---` front matter off the start of a text file."""
+    match = re.match(r"\A---\s*\n(.*?)\n---\s*\n", text, re.S)
+    if not match:
+        return {}, text
+    meta = {}
+    for line in match.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() in META_FIELDS:
+            meta[key.strip().lower()] = value.strip().strip("\"'")
+    return meta, text[match.end() :]
+
+
+def _read_html(data: bytes, name: str) -> tuple[str, dict[str, str]]:
+    import trafilatura
+
+    html = decode_bytes(data, name)
+    text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
+    if not text:
+        raise DocumentError(f"{name}: no readable text found in the HTML")
+    meta: dict[str, str] = {}
+    info = trafilatura.extract_metadata(html)
+    if info is not None:
+        for key, value in (("title", info.title), ("publisher", info.sitename),
+                           ("date", info.date), ("author", info.author)):
+            if value:
+                meta[key] = str(value)
+    return text, meta
+
+
+def _read_pdf(path: Path, name: str) -> tuple[str, dict[str, str]]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        text = "\n\n".join(page.extract_text() or "" for page in reader.pages)
+        title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+    except (PdfReadError, ValueError, KeyError, OSError) as exc:
+        raise DocumentError(f"{name}: broken PDF ({exc})") from exc
+    return text, {"title": str(title)} if title else {}
+
+
+def _read_docx(path: Path, name: str) -> tuple[str, dict[str, str]]:
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise DocumentError(f"{name}: broken DOCX ({exc})") from exc
+    text = "\n\n".join(p.text for p in document.paragraphs)
+    props = document.core_properties
+    meta = {k: v for k, v in (("title", props.title), ("author", props.author)) if v}
+    return text, meta
+
+
+def read_raw(path: Path, name: str) -> tuple[str, dict[str, str]]:
+    """Return the raw text of one file and any metadata its format carries."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return _read_pdf(path, name)
+    if suffix == ".docx":
+        return _read_docx(path, name)
+    data = path.read_bytes()
+    if suffix in (".html", ".htm"):
+        return _read_html(data, name)
+    meta, text = _front_matter(decode_bytes(data, name))
+    return text, meta
+
+
+def read_sidecar(path: Path, name: str) -> dict[str, str]:
+    """Metadata from `<file>.meta.json` beside the document, if there is one."""
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        return {}
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DocumentError(f"{name}: its sidecar {sidecar.name} is not valid JSON ({exc})") from exc
+    return {k: str(v) for k, v in data.items() if k in META_FIELDS and v}
+
+
+# --- metadata found in the text ----------------------------------------------
+
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+_MONTH_NUM = {m: i + 1 for i, m in enumerate(_MONTHS.split("|"))}
+_DATE_PATTERNS = (
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), (1, 2, 3)),
+    (re.compile(r"\b(\d{4})\s+(\d{1,2})/(\d{1,2})\b"), (1, 2, 3)),
+    (re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"), (1, 2, 3)),
+    (re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),\s*(\d{{4}})\b"), (3, 1, 2)),
+)
+_BYLINE = re.compile(r"^By\s+([^|/\n]{2,60}?)\s*(?:[|/]\s*(.+))?$", re.M)
+_SOURCE_LINE = re.compile(r"^\s*(?:来源|Source)\s*[:：]\s*(.+)$", re.M | re.I)
+
+
+def find_date(text: str) -> str:
+    """The first date in the opening lines of a text, as YYYY-MM-DD, or ''."""
+    head = text[:800]
+    found: list[tuple[int, str]] = []
+    for pattern, (y, m, d) in _DATE_PATTERNS:
+        match = pattern.search(head)
+        if match:
+            month = match.group(m)
+            month_num = _MONTH_NUM.get(month[:3].title()) if not month.isdigit() else int(month)
+            iso = f"{int(match.group(y)):04d}-{month_num:02d}-{int(match.group(d)):02d}"
+            found.append((match.start(), iso))
+    return min(found)[1] if found else ""
+
+
+def find_metadata(raw: str) -> dict[str, str]:
+    """Author, publisher and date that the raw text states (bylines, source and date lines)."""
+    meta: dict[str, str] = {}
+    date = find_date(raw)
+    if date:
+        meta["date"] = date
+    source = _SOURCE_LINE.search(raw)
+    if source:
+        meta["publisher"] = source.group(1).strip()
+    for match in _BYLINE.finditer(raw):
+        author, rest = match.group(1).strip(), (match.group(2) or "").strip()
+        meta.setdefault("author", author.title() if author.isupper() else author)
+        if rest and not find_date(rest):
+            meta.setdefault("publisher", rest)
+    return meta
+
+
+def guess_language(text: str) -> str:
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    letters = len(re.findall(r"[A-Za-z]", text))
+    return "zh" if cjk > letters / 4 else "en"
+
+
+# --- cleaning -----------------------------------------------------------------
+
+# Lines of site furniture: consent banners, licences, hotlines, editor tags, share prompts.
+_BOILERPLATE_LINE = re.compile(
+    r"ICP|公网安备|许可证|版权所有|copyright|all rights reserved|©"
+    r"|举报|热线|hotline|telephone number|can be reported"
+    r"|cookie|privacy (statement|policy)|terms of use|^i agree$"
+    r"|【纠错】|【责任编辑|责任编辑[:：]|^字体[:：]?$|微信|wechat|扫一扫|分享到"
+    r"|^(must read|related|recommended|read more|back|share|print|about us.*|leaving a message)$"
+    r"|please email|^current location\b|\S\s+>\s+\S.*>\s"
+    r"|\(photo/[^)]*\)\s*$|^(来源|source)\s*[:：]|^by\s+[^.]{2,60}[|/]",
+    re.I,
+)
+# Markers after which the rest of a page is footer, but for real paragraphs.
+_FOOTER_START = re.compile(
+    r"^(must read|related (articles|stories|news)|recommended|相关(新闻|阅读)|推荐阅读)$"
+    r"|copyright|all rights reserved|ICP备|【纠错】|【责任编辑",
+    re.I,
+)
+_DATE_ONLY = re.compile(r"^[\d\s:/.\-年月日]+$")
+
+
+def _is_paragraph(line: str) -> bool:
+    words = len(line.split()) + len(re.findall(r"[\u4e00-\u9fff]", line)) // 2
+    return words >= 25 and bool(re.search(r"[.!?。！？]", line))
+
+
+def clean_text(raw: str) -> str:
+    """Drop boilerplate lines, normalise spaces, keep paragraphs apart with one blank line."""
+    kept: list[str] = []
+    in_footer = False
+    for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = re.sub(r"[ \t\u3000\xa0]+", " ", line).strip()
+        if not line:
+            if kept and kept[-1]:
+                kept.append("")
+            continue
+        if _FOOTER_START.search(line):
+            in_footer = True
+        if _BOILERPLATE_LINE.search(line) or _DATE_ONLY.match(line):
+            continue
+        if in_footer and not _is_paragraph(line):
+            continue
+        if line in kept[-3:]:  # a heading repeated by the page template
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def guess_title(text: str, fallback: str) -> str:
+    """A heading-like line near the top of the text, else a title made from the file name."""
+    for line in text.split("\n")[:8]:
+        words = line.split()
+        if 3 <= len(words) <= 30 and not re.search(r"[.。!！;；]$", line) and len(line) <= 200:
+            return line
+    stem = re.sub(r"[-_]+", " ", fallback).strip()
+    return stem[:1].upper() + stem[1:]
+
+
+def file_hash(path: Path) -> str:
+    """Hash of a document and its sidecar: what decides whether it must be re-indexed."""
+    digest = hashlib.sha256(path.read_bytes())
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if sidecar.exists():
+        digest.update(sidecar.read_bytes())
+    return digest.hexdigest()
+
+
+def load_document(path: Path, root: Path) -> SourceDoc:
+    """Read, clean and describe one corpus file; raises DocumentError when it is unusable."""
+    name = path.relative_to(root).as_posix()
+    try:
+        digest = file_hash(path)
+        raw, format_meta = read_raw(path, name)
+    except OSError as exc:
+        raise DocumentError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{name}: text cannot be decoded ({exc.reason})") from exc
+    text = clean_text(raw)
+    if len(text) < 20:
+        raise DocumentError(f"{name}: holds no usable text")
+    sidecar = read_sidecar(path, name)
+    meta = {**find_metadata(raw), **format_meta, **sidecar}
+    return SourceDoc(
+        source=name,
+        text=text,
+        title=meta.get("title") or guess_title(text, path.stem),
+        publisher=meta.get("publisher", ""),
+        date=meta.get("date", ""),
+        author=meta.get("author", ""),
+        language=meta.get("language") or guess_language(text),
+        content_hash=digest,
+    )
+
+
+def list_corpus(root: Path) -> list[Path]:
+    """Corpus files in a stable order (hidden files and sidecars are left out)."""
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+
+
+def load_corpus(root: Path, on_skip: Callable[[str], None] | None = None) -> list[SourceDoc]:
+    """Load every usable document; each unusable one is reported through `on_skip`."""
+    docs = []
+    for path in list_corpus(root):
+        try:
+            docs.append(load_document(path, root))
+        except DocumentError as exc:
+            if on_skip:
+                on_skip(str(exc))
+    return docs
+
+
+# --- sentences and chunks -------------------------------------------------------
+
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "no", "vs", "etc", "inc", "ltd", "co",
+                  "jr", "sr", "u.s", "u.k", "e.g", "i.e", "fig", "jan", "feb", "mar", "apr",
+                  "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "gen", "col"}
+_SENTENCE_END = re.compile(r"[。！？；!?]+[”’\"')）]*|\.+[”’\"')）]*(?=\s|$)|\n+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of sentences: English and Chinese sentence ends, and line breaks."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if match.group().startswith("."):
+            word = re.search(r"(\S+)\.+\S*$", text[start:end])
+            token = word.group(1).lower().lstrip("(\"“") if word else ""
+            if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+                continue
+            if token.isdigit() and text[start:end].strip() == token + ".":  # "1. " list item
+                continue
+            if end < len(text) and text[end:end + 2].strip()[:1].islower():
+                continue
+        _add_span(text, start, end, spans)
+        start = end
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    piece = text[start:end]
+    left = len(piece) - len(piece.lstrip())
+    right = len(piece.rstrip())
+    if right > left:
+        spans.append((start + left, start + right))
+
+
+def _stable_id(*parts: object) -> str:
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()[:20]
+
+
+def sentences_of(doc: SourceDoc) -> list[Sentence]:
+    return [
+        Sentence(_stable_id(doc.source, s, e, doc.text[s:e]), doc.source, doc.text[s:e], s, e)
+        for s, e in split_sentences(doc.text)
+    ]
+
+
+def chunk_document(doc: SourceDoc, size: int, overlap: int) -> list[Chunk]:
+    """Pack whole sentences into chunks of about `size` characters, repeating about
+    `overlap` characters of whole sentences from the end of the previous chunk."""
+    spans = split_sentences(doc.text)
+    chunks: list[Chunk] = []
+    first = 0
+    while first < len(spans):
+        last = first
+        while last + 1 < len(spans) and spans[last + 1][1] - spans[first][0] <= size:
+            last += 1
+        start, end = spans[first][0], spans[last][1]
+        text = doc.text[start:end]
+        chunks.append(Chunk(_stable_id(doc.source, start, end, text), doc.source, doc.title,
+                            text, start, end))
+        if last + 1 >= len(spans):
+            break
+        next_first = last + 1
+        while next_first - 1 > first and spans[last][1] - spans[next_first - 1][0] <= overlap:
+            next_first -= 1
+        first = next_first
+    return chunks

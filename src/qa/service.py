@@ -1,0 +1,99 @@
+"""The one place where concrete backends are chosen; `QAService.ask` is what every edge calls."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+
+from qa.answer import compose
+from qa.config import Settings
+from qa.embedders import Embedder, SentenceTransformerEmbedder
+from qa.errors import BadQuestion
+from qa.index import IndexReport, Progress, build_index, open_index
+from qa.retrieve import Retriever
+from qa.types import Answer
+
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|that|this|those|these|they|them|their|there|he|she|his|her|the same)\b"
+    r"|^(and|what about|how about)\b|它|其|该|这|那|他们",
+    re.I,
+)
+
+
+def validate_question(question: object, max_chars: int) -> str:
+    """The question stripped of surrounding space; BadQuestion when it cannot be asked."""
+    if not isinstance(question, str):
+        raise BadQuestion("The question must be text.")
+    text = question.strip()
+    if not text:
+        raise BadQuestion("The question is empty. Type a question about the documents.")
+    if len(text) > max_chars:
+        raise BadQuestion(
+            f"The question is {len(text)} characters long; the limit is {max_chars}. "
+            "Ask something shorter."
+        )
+    if not re.search(r"\w", text):
+        raise BadQuestion("The question has no words in it. Type a question about the documents.")
+    return text
+
+
+def standalone_query(question: str, history: list[dict] | None) -> str:
+    """A follow-up that leans on earlier turns is searched together with the last user turn."""
+    if not history or not _FOLLOW_UP.search(question):
+        return question
+    for turn in reversed(history):
+        if turn.get("role") == "user" and str(turn.get("content", "")).strip():
+            return f"{turn['content'].strip()} {question}"
+    return question
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    return SentenceTransformerEmbedder(settings.embedding_model)
+
+
+class QAService:
+    """Answers questions from the index: retrieval, then answer composition, as one LCEL chain."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        from langchain_core.runnables import RunnableLambda
+
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings)
+        self.store, manifest = open_index(settings.index_dir)
+        self.documents = manifest["documents"]
+        self.retriever = Retriever(self.store, self.embedder, self.documents, settings.top_k)
+        self.chain = RunnableLambda(self._retrieve) | RunnableLambda(self._compose)
+
+    def _retrieve(self, state: dict) -> dict:
+        started = time.perf_counter()
+        retrieval = self.retriever.search(state["query"])
+        state["timings_ms"]["retrieve"] = (time.perf_counter() - started) * 1000
+        return {**state, "retrieval": retrieval}
+
+    def _compose(self, state: dict) -> Answer:
+        started = time.perf_counter()
+        answer = compose(state["question"], state["retrieval"], self.documents,
+                         self.settings.min_score)
+        state["timings_ms"]["answer"] = (time.perf_counter() - started) * 1000
+        return answer
+
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+        started = time.perf_counter()
+        text = validate_question(question, self.settings.max_question_chars)
+        timings: dict[str, float] = {}
+        state = {"question": text, "query": standalone_query(text, history), "timings_ms": timings}
+        answer = self.chain.invoke(state)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return replace(answer, timings_ms={k: round(v, 2) for k, v in timings.items()})
+
+    def stats(self) -> dict:
+        return {"documents": len(self.documents),
+                "chunks": sum(len(d["chunk_ids"]) for d in self.documents.values())}
+
+
+def run_index(settings: Settings, embedder: Embedder | None = None,
+              on_progress: Progress | None = None) -> IndexReport:
+    """Index the corpus named by the settings."""
+    return build_index(settings.corpus_dir, settings.index_dir, embedder or make_embedder(settings),
+                       settings.chunk_chars, settings.chunk_overlap_chars, on_progress)

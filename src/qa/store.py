@@ -1,0 +1,71 @@
+"""The vector store adapter: Chroma collections of chunks and of sentences, in one folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+COLLECTIONS = ("chunks", "sentences")
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    id: str
+    text: str
+    metadata: dict
+    similarity: float
+
+
+class ChromaStore:
+    """Chroma's PersistentClient under `path`; vectors always come from our embedder."""
+
+    def __init__(self, path: Path) -> None:
+        import chromadb
+
+        self.path = path
+        self._client = chromadb.PersistentClient(
+            path=str(path), settings=chromadb.Settings(anonymized_telemetry=False)
+        )
+        # embedding_function=None: chromadb's default would download a model.
+        self._collections = {
+            name: self._client.get_or_create_collection(
+                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+            for name in COLLECTIONS
+        }
+        self._batch = min(self._client.get_max_batch_size(), 1000)
+
+    def add(self, kind: str, ids: list[str], vectors: np.ndarray, texts: list[str],
+            metadatas: list[dict]) -> None:
+        collection = self._collections[kind]
+        for i in range(0, len(ids), self._batch):
+            part = slice(i, i + self._batch)
+            collection.upsert(ids=ids[part], embeddings=vectors[part], documents=texts[part],
+                              metadatas=metadatas[part])
+
+    def delete(self, kind: str, ids: list[str]) -> None:
+        collection = self._collections[kind]
+        for i in range(0, len(ids), self._batch):
+            collection.delete(ids=ids[i : i + self._batch])
+
+    def count(self, kind: str) -> int:
+        return self._collections[kind].count()
+
+    def query(self, kind: str, vector: np.ndarray, n: int,
+              sources: list[str] | None = None) -> list[StoredItem]:
+        """The `n` nearest items, optionally only from the given documents."""
+        where = {"source": {"$in": sources}} if sources else None
+        result = self._collections[kind].query(
+            query_embeddings=[vector], n_results=n, where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            StoredItem(id_, text, meta, 1.0 - dist)
+            for id_, text, meta, dist in zip(result["ids"][0], result["documents"][0],
+                                             result["metadatas"][0], result["distances"][0])
+        ]
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,80 @@
+"""Frozen records passed between the stages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    """One corpus document after cleaning; offsets in chunks point into `text`."""
+
+    source: str  # path relative to the corpus root, with forward slashes
+    text: str
+    title: str
+    publisher: str = ""
+    date: str = ""
+    author: str = ""
+    language: str = "en"
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document's cleaned text, the unit that is embedded and retrieved."""
+
+    id: str
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a document's cleaned text, the unit an answer quotes."""
+
+    id: str
+    source: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved sentence with its scores and the document it came from."""
+
+    sentence: Sentence
+    title: str
+    score: float
+    dense: float
+    lexical: float
+    doc_rank: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    source: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    score: float
+    publisher: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    query: str = ""
+    retrieved: list[dict] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,186 @@
+from pathlib import Path
+
+import pytest
+
+from qa.errors import DocumentError
+from qa.ingest import (chunk_document, clean_text, decode_bytes, find_metadata, load_corpus,
+                       load_document, sentences_of, split_sentences)
+from qa.types import SourceDoc
+
+from conftest import SEED_CORPUS
+
+FURNITURE = [
+    "I Agree", "Privacy Statement", "Cookie Policy", "ICP", "公网安备", "举报电话", "MUST READ",
+    "【纠错】", "【责任编辑", "Copyright", "微信公众号", "+86-23-67158993", "service@ichongqing.info",
+    "字体", "Leaving a message", "(Photo/", "新华网 >", "Current location",
+]
+
+
+def test_seed_documents_lose_all_site_furniture():
+    docs = load_corpus(SEED_CORPUS)
+    assert len(docs) == 5
+    for doc in docs:
+        for marker in FURNITURE:
+            assert marker not in doc.text, (doc.source, marker)
+
+
+def test_seed_documents_keep_their_content():
+    docs = {d.source: d for d in load_corpus(SEED_CORPUS)}
+    xinhua = docs["xinhua-jiangxi-sino-foreign-cooperative-education-alliance.txt"]
+    assert "Jiangxi University of Finance and Economics serves as the alliance's chair" in xinhua.text
+    assert xinhua.text.rstrip().endswith("driving its high-quality advancement.")
+    ichongqing = docs["ichongqing-chongqing-expands-international-education-partnerships.txt"]
+    assert "cultivating high-tech talent." in ichongqing.text
+    assert "New Era, New Journey" not in ichongqing.text  # a related-story link in the footer
+
+
+def test_clean_text_rules_are_general():
+    raw = ("Breadcrumb > News > Article\n\nA real paragraph about a university partnership that was "
+           "signed in 2024 and covers engineering, with many students enrolled each year.\n"
+           "粤ICP备12345678号\nCopyright 2024 Example.com All Rights Reserved\n"
+           "Another long paragraph after the footer marker would be kept if it were real prose, "
+           "with sentences and enough words to count as a paragraph of text.\nShare\nBack\n")
+    text = clean_text(raw)
+    assert text.startswith("A real paragraph")
+    assert "ICP" not in text and "Copyright" not in text and "Share" not in text
+    assert "Another long paragraph" in text
+
+
+def test_metadata_from_bylines_and_date_lines():
+    docs = {d.source: d for d in load_corpus(SEED_CORPUS)}
+    ich = docs["ichongqing-chongqing-expands-international-education-partnerships.txt"]
+    assert (ich.title, ich.author, ich.date) == (
+        "Chongqing Expands International Education Partnerships", "Feng, Xiaolou", "2025-06-01")
+    xinhua = docs["xinhua-jiangxi-sino-foreign-cooperative-education-alliance.txt"]
+    assert xinhua.date == "2025-12-18"
+    assert xinhua.publisher == "Jiangxi Provincial Education Department"
+    assert xinhua.title.startswith("Jiangxi Province Establishes Provincial Alliance")
+    assert all(d.language == "en" for d in docs.values())
+    assert find_metadata("By He Yu/The World and Chongqing\n") == {
+        "author": "He Yu", "publisher": "The World and Chongqing"}
+    assert find_metadata("发布时间：2024年3月5日\n")["date"] == "2024-03-05"
+
+
+def test_sidecar_overrides_what_the_text_says(tmp_path: Path):
+    (tmp_path / "a.txt").write_text("By Jane Roe|Mar 02,2024\n\nSome text about a partnership "
+                                    "between two universities.", encoding="utf-8")
+    (tmp_path / "a.txt.meta.json").write_text('{"title": "Set title", "date": "2024-03-01"}')
+    doc = load_document(tmp_path / "a.txt", tmp_path)
+    assert (doc.title, doc.date, doc.author) == ("Set title", "2024-03-01", "Jane Roe")
+
+
+def test_front_matter_sets_metadata(tmp_path: Path):
+    (tmp_path / "n.md").write_text("---\ntitle: Front title\npublisher: Press\n---\n"
+                                   "Body text about an exchange programme with Otago.\n")
+    doc = load_document(tmp_path / "n.md", tmp_path)
+    assert (doc.title, doc.publisher) == ("Front title", "Press")
+    assert doc.text == "Body text about an exchange programme with Otago."
+
+
+CHINESE = "重庆医科大学与英国莱斯特大学合作举办联合学院。该学院培养了大量国际化医学人才。"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk"])
+def test_chinese_text_in_each_encoding(tmp_path: Path, encoding: str):
+    (tmp_path / "zh.txt").write_bytes(CHINESE.encode(encoding))
+    doc = load_document(tmp_path / "zh.txt", tmp_path)
+    assert doc.text == CHINESE
+    assert doc.language == "zh"
+    assert [doc.text[s:e] for s, e in split_sentences(doc.text)] == [
+        "重庆医科大学与英国莱斯特大学合作举办联合学院。", "该学院培养了大量国际化医学人才。"]
+
+
+def test_html_is_extracted_without_boilerplate(tmp_path: Path):
+    html = """<html><head><title>Leicester joint college | Example News</title></head><body>
+    <nav><a href="/">Home</a> <a href="/news">News</a></nav>
+    <article><h1>Leicester joint college opens</h1>
+    <p>Chongqing Medical University and the University of Leicester opened a joint college in
+    2022, teaching medicine and biomedical science to Chinese students.</p>
+    <p>The college admits about two hundred students each year to its undergraduate programmes.</p>
+    </article><footer>Copyright 2024 Example News. All rights reserved. 渝ICP备000号</footer>
+    </body></html>"""
+    (tmp_path / "page.html").write_text(html, encoding="utf-8")
+    doc = load_document(tmp_path / "page.html", tmp_path)
+    assert "University of Leicester opened a joint college" in doc.text
+    assert "Copyright" not in doc.text and "Home" not in doc.text
+    assert "Leicester" in doc.title
+
+
+def test_pdf_and_docx(tmp_path: Path):
+    import docx
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 10, "Southwest University runs a pharmacy programme with the University "
+                          "of Otago in New Zealand.")
+    pdf.output(str(tmp_path / "otago.pdf"))
+    document = docx.Document()
+    document.core_properties.title = "Tchaikovsky partnership"
+    document.add_paragraph("Chongqing Normal University partnered with the Moscow Conservatory.")
+    document.save(str(tmp_path / "music.docx"))
+    docs = {d.source: d for d in load_corpus(tmp_path)}
+    assert "University of Otago" in docs["otago.pdf"].text
+    assert docs["music.docx"].title == "Tchaikovsky partnership"
+    assert "Moscow Conservatory" in docs["music.docx"].text
+
+
+def test_unreadable_files_are_skipped_with_a_warning_naming_them(tmp_path: Path):
+    (tmp_path / "good.txt").write_text("A readable document about a joint institute in Chongqing.")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
+    (tmp_path / "empty.md").write_text("")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (tmp_path / "broken.docx").write_bytes(b"not a zip")
+    (tmp_path / "latin.txt").write_bytes(bytes(range(128, 256)) * 3)
+    warnings: list[str] = []
+    docs = load_corpus(tmp_path, on_skip=warnings.append)
+    assert [d.source for d in docs] == ["good.txt"]
+    named = " ".join(warnings)
+    for name in ("binary.txt", "empty.md", "broken.pdf", "broken.docx", "latin.txt"):
+        assert name in named
+    with pytest.raises(DocumentError, match="empty.md"):
+        load_document(tmp_path / "empty.md", tmp_path)
+
+
+def test_decode_refuses_binary():
+    with pytest.raises(DocumentError, match="binary"):
+        decode_bytes(b"PK\x03\x04\x00\x00", "x.txt")
+
+
+def test_sentences_respect_abbreviations_and_list_numbers():
+    text = "Dr. Smith met Mr. Li in the U.S. on Monday. They signed a deal!\n1. Promote exchange."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Dr. Smith met Mr. Li in the U.S. on Monday.", "They signed a deal!", "1. Promote exchange."]
+
+
+def _doc(text: str) -> SourceDoc:
+    return SourceDoc(source="d.txt", text=text, title="T")
+
+
+def test_chunks_point_at_their_text_and_overlap():
+    text = " ".join(f"Sentence number {i} talks about partnership {i}." for i in range(60))
+    doc = _doc(text)
+    chunks = chunk_document(doc, size=300, overlap=80)
+    assert len(chunks) > 5
+    for chunk in chunks:
+        assert doc.text[chunk.start:chunk.end] == chunk.text
+        assert len(chunk.text) <= 300
+    for before, after in zip(chunks, chunks[1:]):
+        assert after.start < before.end, "consecutive chunks share whole sentences"
+        assert after.start > before.start
+    assert chunks[-1].end == len(text)
+
+
+def test_chunk_and_sentence_ids_are_stable():
+    doc = _doc("First sentence here. Second sentence there. Third one.")
+    assert [c.id for c in chunk_document(doc, 30, 10)] == [c.id for c in chunk_document(doc, 30, 10)]
+    assert [s.id for s in sentences_of(doc)] == [s.id for s in sentences_of(_doc(doc.text))]
+    assert len({s.id for s in sentences_of(doc)}) == 3
+
+
+def test_an_overlong_sentence_becomes_its_own_chunk():
+    doc = _doc("Short one. " + "word " * 200 + "end. Short two.")
+    chunks = chunk_document(doc, size=100, overlap=20)
+    assert any(len(c.text) > 100 for c in chunks)
+    assert chunks[-1].text == "Short two."
