@@ -1,0 +1,104 @@
+"""Incremental, idempotent indexing through real Chroma on tmp_path, with the hashing embedder."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.errors import IndexBusy, IndexMissing
+from qa.index import _lock, current_generation, open_index, read_manifest
+from qa.service import run_index
+
+
+def _ids(index_dir: Path) -> dict:
+    docs = read_manifest(current_generation(index_dir))["documents"]
+    return {k: (v["hash"], v["chunk_ids"]) for k, v in docs.items()}
+
+
+def test_first_build_then_unchanged_rerun(settings, fake_embedder):
+    first = run_index(settings, fake_embedder)
+    assert len(first.added) == 5 and first.chunks > 5 and not first.skipped
+    generation = current_generation(settings.index_dir)
+    again = run_index(settings, fake_embedder)
+    assert len(again.unchanged) == 5 and not again.changed and again.chunks_embedded == 0
+    assert current_generation(settings.index_dir) == generation, "nothing changed, no new copy"
+    store, manifest = open_index(settings.index_dir)
+    assert store.count("chunks") == first.chunks
+    assert store.count("sentences") == sum(len(d["sentence_ids"]) for d in manifest["documents"].values())
+    store.close()
+
+
+def test_changed_added_and_deleted_documents(settings, fake_embedder, corpus):
+    run_index(settings, fake_embedder)
+    before = _ids(settings.index_dir)
+    changed = corpus / "chongqing-creation-vocational-college-international-office.txt"
+    changed.write_text(changed.read_text() + "\nThe office also hosts visiting scholars from Kenya.")
+    (corpus / "new.md").write_text("A new note about a joint programme with the University of Ghana.")
+    (corpus / "china-education-opening-international-exchange-encyclopedia.txt").unlink()
+    report = run_index(settings, fake_embedder)
+    assert report.added == ["new.md"]
+    assert report.updated == [changed.name]
+    assert report.removed == ["china-education-opening-international-exchange-encyclopedia.txt"]
+    assert len(report.unchanged) == 3
+    after = _ids(settings.index_dir)
+    assert set(after) == set(before) - {"china-education-opening-international-exchange-encyclopedia.txt"} | {"new.md"}
+    for source in report.unchanged:
+        assert after[source] == before[source]
+    store, manifest = open_index(settings.index_dir)
+    assert store.count("chunks") == sum(len(ids) for _, ids in after.values())
+    found = store.query("sentences", fake_embedder.embed(["Kenya visiting scholars"])[0], 3)
+    assert any("Kenya" in item.text for item in found)
+    store.close()
+
+
+def test_reindex_from_scratch_gives_the_same_ids(settings, fake_embedder, tmp_path):
+    run_index(settings, fake_embedder)
+    other = settings.model_copy(update={"index_dir": tmp_path / "other"})
+    run_index(other, fake_embedder)
+    assert _ids(settings.index_dir) == _ids(other.index_dir)
+
+
+def test_a_new_chunk_size_rebuilds_everything(settings, fake_embedder):
+    run_index(settings, fake_embedder)
+    report = run_index(settings.model_copy(update={"chunk_chars": 400}), fake_embedder)
+    assert len(report.added) == 5 and not report.unchanged
+
+
+def test_broken_file_is_skipped_and_the_rest_indexed(settings, fake_embedder, corpus):
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (corpus / "blank.txt").write_text("   \n")
+    report = run_index(settings, fake_embedder)
+    assert len(report.added) == 5
+    assert any("broken.pdf" in w for w in report.skipped)
+    assert any("blank.txt" in w for w in report.skipped)
+
+
+def test_missing_index_and_empty_index_say_what_to_run(settings, fake_embedder, corpus):
+    with pytest.raises(IndexMissing, match="qa index"):
+        open_index(settings.index_dir)
+    for path in corpus.iterdir():
+        path.unlink()
+    run_index(settings, fake_embedder)
+    with pytest.raises(IndexMissing, match="qa index"):
+        open_index(settings.index_dir)
+
+
+def test_missing_corpus_folder(settings, fake_embedder, tmp_path):
+    with pytest.raises(IndexMissing, match="does not exist"):
+        run_index(settings.model_copy(update={"corpus_dir": tmp_path / "nope"}), fake_embedder)
+
+
+def test_one_indexing_run_at_a_time(settings, fake_embedder):
+    with _lock(settings.index_dir):
+        with pytest.raises(IndexBusy, match="another"):
+            run_index(settings, fake_embedder)
+
+
+def test_leftover_of_a_killed_run_is_cleaned(settings, fake_embedder):
+    run_index(settings, fake_embedder)
+    stale = settings.index_dir / "gen-killed"
+    (stale / "chroma").mkdir(parents=True)
+    report = run_index(settings, fake_embedder)
+    assert not report.changed
+    assert not stale.exists()
+    assert json.loads((current_generation(settings.index_dir) / "manifest.json").read_text())

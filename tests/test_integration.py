@@ -1,0 +1,96 @@
+"""The whole path through the real MiniLM model and real Chroma: corpus -> index -> cited answer."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from qa.config import Settings
+from qa.service import QAService, run_index
+
+from conftest import SEED_CORPUS, qa_command
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory) -> QAService:
+    root = tmp_path_factory.mktemp("real")
+    shutil.copytree(SEED_CORPUS, root / "corpus")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    report = run_index(settings)
+    assert len(report.added) == 5
+    return QAService(settings)
+
+
+def _quotes_are_exact(service: QAService, answer) -> None:
+    for c in answer.citations:
+        assert service.documents[c.source]["text"][c.start:c.end] == c.quote
+        assert f"[{c.n}]" in answer.answer
+
+
+@pytest.mark.parametrize("question,expected,source", [
+    ("Which UK university did Chongqing Medical University set up a joint college with?",
+     "University of Leicester", "chongqing-international-education-framework.txt"),
+    ("When was the Jiangxi Provincial Alliance for Sino-Foreign Cooperative Education inaugurated?",
+     "November 18", "xinhua-jiangxi-sino-foreign-cooperative-education-alliance.txt"),
+    ("Which institution chairs the Jiangxi alliance?",
+     "Jiangxi University of Finance and Economics",
+     "xinhua-jiangxi-sino-foreign-cooperative-education-alliance.txt"),
+])
+def test_answers_cite_the_exact_passage(service, question, expected, source):
+    answer = service.ask(question)
+    assert not answer.abstained
+    assert expected in answer.answer
+    assert answer.citations[0].source == source
+    assert len(answer.answer.split()) <= 120
+    _quotes_are_exact(service, answer)
+    assert set(answer.timings_ms) >= {"retrieve", "answer", "total"}
+
+
+def test_abstains_when_the_documents_do_not_say(service):
+    answer = service.ask("What is the annual tuition fee at Queen Mary College?")
+    assert answer.abstained and not answer.citations
+    assert "don't say" in answer.answer
+
+
+def test_follow_up_uses_history(service):
+    history = [{"role": "user", "content": "Which university did Nanchang Hangkong University sign with?"},
+               {"role": "assistant", "content": "Belarusian State University. [1]"}]
+    answer = service.ask("When was that signed?", history)
+    assert answer.query.startswith("Which university did Nanchang Hangkong")
+    assert not answer.abstained
+    assert answer.citations[0].source == "xinhua-jiangxi-sino-foreign-cooperative-education-alliance.txt"
+
+
+def test_cli_index_and_ask_json(tmp_path):
+    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    env = {**os.environ, "QA_CORPUS_DIR": str(tmp_path / "corpus"),
+           "QA_INDEX_DIR": str(tmp_path / "index")}
+    built = subprocess.run(qa_command() + ["index"], env=env, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    assert "5 added, 0 updated, 0 removed, 0 unchanged documents" in built.stdout
+    again = subprocess.run(qa_command() + ["index"], env=env, capture_output=True, text=True)
+    assert "0 added, 0 updated, 0 removed, 5 unchanged documents" in again.stdout
+    asked = subprocess.run(qa_command() + ["ask", "Who did Chongqing Normal University partner "
+                                           "with in music education?", "--json"],
+                           env=env, capture_output=True, text=True)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert "Moscow" in answer["answer"] and answer["abstained"] is False
+    assert set(answer["citations"][0]) >= {"n", "source", "title", "quote", "start", "end", "score"}
+    plain = subprocess.run(qa_command() + ["ask", "Who did Chongqing Normal University partner "
+                                           "with in music education?"],
+                           env=env, capture_output=True, text=True)
+    assert "Sources:\n[1] " in plain.stdout
+
+
+def test_cli_errors_are_messages_not_tracebacks(tmp_path):
+    env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "none")}
+    missing = subprocess.run(qa_command() + ["ask", "Who?"], env=env, capture_output=True, text=True)
+    assert missing.returncode == 1
+    assert "qa index" in missing.stderr and "Traceback" not in missing.stderr
+    empty = subprocess.run(qa_command() + ["ask", "   "], env=env, capture_output=True, text=True)
+    assert empty.returncode == 1 and "empty" in empty.stderr and "Traceback" not in empty.stderr
