@@ -27,12 +27,13 @@ from pathlib import Path
 from qa.embedders import Embedder
 from qa.errors import DocumentError, IndexBusy, IndexMissing
 from qa.ingest import chunk_document, file_hash, list_corpus, load_document, sentences_of
-from qa.store import ChromaStore
+from qa.store import COLLECTIONS, ChromaStore
 from qa.types import SourceDoc
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
+EMBED_BATCH = 128  # passages embedded and written between two progress updates
 
 Progress = Callable[[int, int], None]
 
@@ -197,25 +198,16 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
         for source in report.removed + report.updated:
             store.delete("chunks", known[source]["chunk_ids"])
             store.delete("sentences", known[source]["sentence_ids"])
-        units = [(doc, chunk_document(doc, chunk_chars, chunk_overlap), sentences_of(doc))
-                 for doc in docs]
-        total = sum(len(c) + len(s) for _, c, s in units)
-        done = 0
+        rows: list[tuple[str, str, str, dict]] = []  # (collection, id, text, metadata)
         added: dict[str, dict] = {}
-        for doc, chunks, sentences in units:
+        for doc in docs:
+            chunks = chunk_document(doc, chunk_chars, chunk_overlap)
+            sentences = sentences_of(doc)
             meta = {"source": doc.source, "title": doc.title}
-            store.add("chunks", [c.id for c in chunks], embedder.embed([c.text for c in chunks]),
-                      [c.text for c in chunks],
-                      [{**meta, "start": c.start, "end": c.end} for c in chunks])
-            done += len(chunks)
-            if on_progress:
-                on_progress(done, total)
-            store.add("sentences", [s.id for s in sentences],
-                      embedder.embed([s.text for s in sentences]), [s.text for s in sentences],
-                      [{**meta, "start": s.start, "end": s.end} for s in sentences])
-            done += len(sentences)
-            if on_progress:
-                on_progress(done, total)
+            rows += [("chunks", c.id, c.text, {**meta, "start": c.start, "end": c.end})
+                     for c in chunks]
+            rows += [("sentences", s.id, s.text, {**meta, "start": s.start, "end": s.end})
+                     for s in sentences]
             report.chunks_embedded += len(chunks)
             added[doc.source] = {
                 "hash": doc.content_hash,
@@ -224,6 +216,16 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
                 "chunk_ids": [c.id for c in chunks],
                 "sentence_ids": [s.id for s in sentences],
             }
+        for start in range(0, len(rows), EMBED_BATCH):
+            batch = rows[start : start + EMBED_BATCH]
+            vectors = embedder.embed([text for _, _, text, _ in batch])
+            for kind in COLLECTIONS:
+                picked = [i for i, row in enumerate(batch) if row[0] == kind]
+                if picked:
+                    store.add(kind, [batch[i][1] for i in picked], vectors[picked],
+                              [batch[i][2] for i in picked], [batch[i][3] for i in picked])
+            if on_progress:
+                on_progress(start + len(batch), len(rows))
     finally:
         store.close()
     manifest = {"settings": settings, "documents": {**kept, **added}}
