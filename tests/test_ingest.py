@@ -46,6 +46,12 @@ def test_clean_text_rules_are_general():
     assert "Another long paragraph" in text
 
 
+def test_prose_about_copyright_or_cookies_is_kept():
+    prose = ("The university's copyright office explained how cookie consent rules and privacy "
+             "policy changes affect researchers who publish course material online every year.")
+    assert clean_text(prose + "\nCopyright 2024\n") == prose
+
+
 def test_metadata_from_bylines_and_date_lines():
     docs = {d.source: d for d in load_corpus(SEED_CORPUS)}
     ich = docs["ichongqing-chongqing-expands-international-education-partnerships.txt"]

@@ -61,27 +61,17 @@ def main(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None,
 @click.pass_context
 def index(ctx: click.Context) -> None:
     """Build or update the index from the corpus folder (only changed files are re-embedded)."""
-    from tqdm import tqdm
-
     from qa.errors import QAError
     from qa.service import run_index
 
     settings = _settings(ctx)
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr)
-        bar.update(done - bar.n)
-
+    update, close = _progress_bar("embedding", "passage")
     try:
-        report = run_index(settings, on_progress=progress)
+        report = run_index(settings, on_progress=update)
     except QAError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
-        if bar is not None:
-            bar.close()
+        close()
     for warning in report.skipped:
         click.echo(f"warning: skipped {warning}", err=True)
     click.echo(
@@ -139,6 +129,99 @@ def chat(ctx: click.Context) -> None:
         click.echo(format_answer(answer))
         history += [{"role": "user", "content": question},
                     {"role": "assistant", "content": answer.answer}]
+
+
+def _parse_gates(values: tuple[str, ...], option: str) -> dict[str, float]:
+    gates = {}
+    for value in values:
+        name, sep, limit = value.partition("=")
+        try:
+            gates[name.strip()] = float(limit)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not METRIC=NUMBER", param_hint=option) from None
+        if not sep:
+            raise click.BadParameter(f"{value!r} is not METRIC=NUMBER", param_hint=option)
+    return gates
+
+
+def _progress_bar(desc: str, unit: str):
+    """A progress callback drawing a tqdm bar on stderr, and a function that closes it."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr)
+        bar.update(done - bar.n)
+
+    def close() -> None:
+        if bar is not None:
+            bar.close()
+
+    return update, close
+
+
+@main.command("eval")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=PATH, default=Path("reports/eval"), show_default=True,
+              help="Folder for results.jsonl, metrics.json, report.md and plots.")
+@click.option("--dataset", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder with corpus.jsonl + qa.jsonl (+ qa_unanswerable.jsonl), evaluated "
+              "against its own temporary index.")
+@click.option("--min", "minimums", multiple=True, metavar="METRIC=VALUE",
+              help="Exit non-zero when METRIC falls below VALUE (repeatable).")
+@click.option("--max", "maximums", multiple=True, metavar="METRIC=VALUE",
+              help="Exit non-zero when METRIC rises above VALUE, for latency, false abstention "
+              "and answer length (repeatable).")
+@click.pass_context
+def eval_command(ctx: click.Context, files: tuple[Path, ...], out: Path, dataset: Path | None,
+                 minimums: tuple[str, ...], maximums: tuple[str, ...]) -> None:
+    """Score answers on eval sets (JSON Lines FILES, or a public --dataset) and write a report."""
+    import tempfile
+
+    from qa import evaluation
+    from qa.errors import QAError
+    from qa.service import QAService, run_index
+
+    gates_min = _parse_gates(minimums, "--min")
+    gates_max = _parse_gates(maximums, "--max")
+    if not files and dataset is None:
+        raise click.UsageError("give eval FILES or --dataset DIR")
+    settings = _settings(ctx)
+    try:
+        with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
+            if dataset is not None:
+                cases = evaluation.dataset_to_corpus(dataset, Path(tmp) / "corpus")
+                settings = settings.model_copy(
+                    update={"corpus_dir": Path(tmp) / "corpus", "index_dir": Path(tmp) / "index"})
+                update, close = _progress_bar("indexing", "passage")
+                try:
+                    run_index(settings, on_progress=update)
+                finally:
+                    close()
+            else:
+                cases = evaluation.load_cases(files)
+            service = QAService(settings)
+            update, close = _progress_bar("asking", "case")
+            try:
+                results = evaluation.run_cases(service.ask, cases, update)
+            finally:
+                close()
+    except QAError as exc:
+        raise click.ClickException(str(exc)) from exc
+    overall = evaluation.metrics(results)
+    by_kind = evaluation.metrics_by_kind(results)
+    title = str(dataset) if dataset else ", ".join(str(f) for f in files)
+    evaluation.write_report(out, results, overall, by_kind, title)
+    click.echo(evaluation.markdown_table({"all": overall}))
+    click.echo(f"report: {out / 'report.md'}")
+    failures = evaluation.check_gates(overall, gates_min, gates_max)
+    for failure in failures:
+        click.echo(f"gate failed: {failure}", err=True)
+    if failures:
+        ctx.exit(1)
 
 
 if __name__ == "__main__":

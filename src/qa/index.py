@@ -14,6 +14,7 @@ so the answers, as they were; the next run deletes the unfinished copy and start
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -56,6 +57,13 @@ class IndexReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _pipeline_fingerprint() -> str:
+    """Changes whenever the cleaning or splitting code changes, so the index is rebuilt."""
+    from qa import ingest
+
+    return hashlib.sha256(Path(ingest.__file__).read_bytes()).hexdigest()[:16]
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -132,7 +140,8 @@ def build_index(
     started = time.perf_counter()
     if not corpus_dir.is_dir():
         raise IndexMissing(f"corpus folder {corpus_dir}/ does not exist; create it and add documents")
-    settings = {"format": FORMAT_VERSION, "embedding_model": embedder.name,
+    settings = {"format": FORMAT_VERSION, "pipeline": _pipeline_fingerprint(),
+                "embedding_model": embedder.name,
                 "chunk_chars": chunk_chars, "chunk_overlap": chunk_overlap}
     report = IndexReport()
     with _lock(index_dir):

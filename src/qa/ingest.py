@@ -177,21 +177,28 @@ def guess_language(text: str) -> str:
 
 # --- cleaning -----------------------------------------------------------------
 
-# Lines of site furniture: consent banners, licences, hotlines, editor tags, share prompts.
-_BOILERPLATE_LINE = re.compile(
-    r"ICP|公网安备|许可证|版权所有|copyright|all rights reserved|©"
-    r"|举报|热线|hotline|telephone number|can be reported"
+# Site furniture: consent banners, licences, hotlines, editor tags, share prompts. Strong
+# patterns drop any line; weak ones only lines too short to be a paragraph of prose, so an
+# article that discusses copyright or cookies keeps its text.
+_STRONG_BOILERPLATE = re.compile(
+    r"ICP备|ICP证|公网安备|互联网新闻信息服务许可证|【纠错】|【责任编辑|all rights reserved"
+    r"|use of cookies|cookie settings|can be reported by calling"
+    r"|^(current location|you are here|当前位置|您的位置)\b|^\S[^.!?。]*\s>\s[^.!?。]*\s>\s",
+    re.I,
+)
+_WEAK_BOILERPLATE = re.compile(
+    r"ICP|许可证|版权所有|copyright|©|举报|热线|hotline|telephone number"
     r"|cookie|privacy (statement|policy)|terms of use|^i agree$"
-    r"|【纠错】|【责任编辑|责任编辑[:：]|^字体[:：]?$|微信|wechat|扫一扫|分享到"
+    r"|责任编辑[:：]|^字体[:：]?$|微信|wechat|扫一扫|分享到"
     r"|^(must read|related|recommended|read more|back|share|print|about us.*|leaving a message)$"
-    r"|please email|^current location\b|\S\s+>\s+\S.*>\s"
+    r"|please email"
     r"|\(photo/[^)]*\)\s*$|^(来源|source)\s*[:：]|^by\s+[^.]{2,60}[|/]",
     re.I,
 )
 # Markers after which the rest of a page is footer, but for real paragraphs.
 _FOOTER_START = re.compile(
     r"^(must read|related (articles|stories|news)|recommended|相关(新闻|阅读)|推荐阅读)$"
-    r"|copyright|all rights reserved|ICP备|【纠错】|【责任编辑",
+    r"|copyright\s*(©\s*)?\d{4}|©\s*\d{4}|all rights reserved|ICP备|【纠错】|【责任编辑",
     re.I,
 )
 _DATE_ONLY = re.compile(r"^[\d\s:/.\-年月日]+$")
@@ -199,7 +206,7 @@ _DATE_ONLY = re.compile(r"^[\d\s:/.\-年月日]+$")
 
 def _is_paragraph(line: str) -> bool:
     words = len(line.split()) + len(re.findall(r"[\u4e00-\u9fff]", line)) // 2
-    return words >= 25 and bool(re.search(r"[.!?。！？]", line))
+    return words >= 15 and bool(re.search(r"[.!?。！？]", line))
 
 
 def clean_text(raw: str) -> str:
@@ -212,11 +219,12 @@ def clean_text(raw: str) -> str:
             if kept and kept[-1]:
                 kept.append("")
             continue
+        prose = _is_paragraph(line)
         if _FOOTER_START.search(line):
             in_footer = True
-        if _BOILERPLATE_LINE.search(line) or _DATE_ONLY.match(line):
+        if _STRONG_BOILERPLATE.search(line) or _DATE_ONLY.match(line):
             continue
-        if in_footer and not _is_paragraph(line):
+        if not prose and (in_footer or _WEAK_BOILERPLATE.search(line)):
             continue
         if line in kept[-3:]:  # a heading repeated by the page template
             continue

@@ -1,0 +1,357 @@
+"""Eval sets: load cases, run them through the service, score answers, write reports and plots."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import string
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from qa.errors import QAError
+from qa.types import Answer
+
+# Metrics where a lower value is better; `--max` gates them, `--min` gates the others.
+LOWER_IS_BETTER = ("false_abstention_rate", "latency_p50_ms", "latency_p95_ms",
+                   "answer_words_mean", "answer_words_p95")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    question: str
+    history: list[dict] = field(default_factory=list)
+    answerable: bool = True
+    must: list[list[str]] = field(default_factory=list)
+    must_not: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    reference: str = ""
+    answers: list[str] = field(default_factory=list)
+    kind: str = ""
+
+
+class EvalSetError(QAError):
+    """An eval file cannot be read or holds a malformed case."""
+
+
+def load_cases(paths: Iterable[Path]) -> list[Case]:
+    """Cases from JSON Lines files; unknown fields are ignored, malformed lines are errors."""
+    cases: list[Case] = []
+    known = set(Case.__dataclass_fields__)
+    for path in paths:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise EvalSetError(f"cannot read eval file {path}: {exc.strerror or exc}") from exc
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                case = Case(**{k: v for k, v in data.items() if k in known})
+            except (json.JSONDecodeError, TypeError) as exc:
+                raise EvalSetError(f"{path}:{number}: not a valid case ({exc})") from exc
+            if not case.id or not isinstance(case.question, str):
+                raise EvalSetError(f"{path}:{number}: a case needs an `id` and a `question`")
+            cases.append(case)
+    ids = Counter(c.id for c in cases)
+    duplicated = [i for i, n in ids.items() if n > 1]
+    if duplicated:
+        raise EvalSetError(f"case ids used more than once: {', '.join(duplicated[:5])}")
+    return cases
+
+
+# --- scoring -------------------------------------------------------------------
+
+_PUNCT = set(string.punctuation) | set("，。！？；：、“”‘’（）《》【】…—·「」")
+
+
+def normalise(text: str) -> str:
+    """Case-, width- and quote-insensitive form used for every string comparison."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _squad_form(text: str) -> str:
+    text = "".join(" " if ch in _PUNCT else ch for ch in normalise(text))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _is_cjk(text: str) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", text))
+
+
+def _tokens(text: str) -> list[str]:
+    form = _squad_form(text)
+    if _is_cjk(form):  # character F1 for Chinese, as CMRC scores it
+        return [ch for ch in form if not ch.isspace()]
+    return form.split()
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    pred, ref = _tokens(prediction), _tokens(gold)
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if not pred or not ref or common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains(answer: str, gold: str) -> bool:
+    """Normalised containment: punctuation, articles, case and width do not matter."""
+    gold_form = _squad_form(gold)
+    if not gold_form:
+        return False
+    answer_form = _squad_form(answer)
+    if _is_cjk(gold_form):
+        return gold_form.replace(" ", "") in answer_form.replace(" ", "")
+    return f" {gold_form} " in f" {answer_form} "
+
+
+def meets_must(answer: str, must: list[list[str]]) -> bool:
+    text = normalise(answer)
+    return all(any(normalise(alt) in text for alt in group) for group in must)
+
+
+def answer_text(answer: Answer) -> str:
+    """The answer without citation markers, for string matching."""
+    return re.sub(r"\s*\[\d+\]", "", answer.answer)
+
+
+def score_case(case: Case, answer: Answer) -> dict:
+    """Per-case scores; a key is None where the case cannot measure it."""
+    text = answer_text(answer)
+    retrieved = [d["source"] for d in answer.retrieved]
+    cited = [c.source for c in answer.citations]
+    gold = set(case.sources)
+    scores: dict = {"abstained": answer.abstained, "answer_words": len(re.findall(r"\w+", text))
+                    if not _is_cjk(text) else len(text) // 2}
+    if case.answerable:
+        checks = []
+        if case.must:
+            checks.append(meets_must(text, case.must))
+        if case.answers:
+            checks.append(any(contains(text, a) for a in case.answers))
+        forbidden = any(normalise(bad) in normalise(text) for bad in case.must_not)
+        scores["correct"] = (bool(checks) and all(checks) and not forbidden
+                             and not answer.abstained) if (checks or case.must_not) else None
+        golds = case.answers or ([case.reference] if case.reference else [])
+        scores["f1"] = max((token_f1(text, g) for g in golds), default=None) \
+            if golds and not answer.abstained else (0.0 if golds else None)
+    else:
+        scores["correct"] = answer.abstained
+        scores["f1"] = None
+    if case.answerable and gold:
+        rank = next((i + 1 for i, s in enumerate(retrieved) if s in gold), None)
+        scores["hit@1"] = rank == 1
+        scores["hit@k"] = rank is not None
+        scores["rr"] = 1.0 / rank if rank else 0.0
+        if cited:
+            scores["citation_precision"] = sum(s in gold for s in cited) / len(cited)
+            scores["citation_recall"] = len(gold & set(cited)) / len(gold)
+    return scores
+
+
+# --- running and aggregating ------------------------------------------------------
+
+
+def run_cases(ask: Callable[[str, list[dict]], Answer], cases: list[Case],
+              on_progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    """Ask every case (with its history) and score it; a refused question counts as abstained."""
+    results = []
+    for done, case in enumerate(cases, start=1):
+        try:
+            answer = ask(case.question, case.history)
+            error = ""
+        except QAError as exc:
+            answer = Answer(str(exc), True, [])
+            error = str(exc)
+        results.append({
+            "id": case.id, "kind": case.kind or "unlabelled", "question": case.question,
+            "history": case.history, "answerable": case.answerable,
+            "expected": case.reference or "; ".join(case.answers)
+            or " AND ".join(" / ".join(g) for g in case.must) or "(abstain)",
+            "sources": case.sources, "answer": answer.answer, "abstained": answer.abstained,
+            "query": answer.query, "citations": [asdict(c) for c in answer.citations],
+            "retrieved": answer.retrieved, "latency_ms": answer.timings_ms.get("total", 0.0),
+            "error": error, "scores": score_case(case, answer),
+        })
+        if on_progress:
+            on_progress(done, len(cases))
+    return results
+
+
+def _mean(values: list) -> float | None:
+    values = [float(v) for v in values if v is not None]
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
+
+
+def metrics(results: list[dict]) -> dict:
+    """Headline metrics over a list of scored results."""
+    answerable = [r for r in results if r["answerable"]]
+    unanswerable = [r for r in results if not r["answerable"]]
+    abstained = [r for r in results if r["abstained"]]
+    answered_words = [r["scores"]["answer_words"] for r in results if not r["abstained"]]
+    latencies = [r["latency_ms"] for r in results]
+    out = {
+        "cases": len(results),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "answer_accuracy": _mean([r["scores"]["correct"] for r in answerable]),
+        "overall_accuracy": _mean([r["scores"]["correct"] for r in results]),
+        "f1": _mean([r["scores"]["f1"] for r in answerable]),
+        "hit@1": _mean([r["scores"].get("hit@1") for r in answerable]),
+        "hit@k": _mean([r["scores"].get("hit@k") for r in answerable]),
+        "mrr": _mean([r["scores"].get("rr") for r in answerable]),
+        "citation_precision": _mean([r["scores"].get("citation_precision") for r in answerable]),
+        "citation_recall": _mean([r["scores"].get("citation_recall") for r in answerable]),
+        "abstention_precision": _mean([not r["answerable"] for r in abstained]),
+        "abstention_recall": _mean([r["abstained"] for r in unanswerable]),
+        "false_abstention_rate": _mean([r["abstained"] for r in answerable]),
+        "answer_words_mean": _mean(answered_words),
+        "answer_words_p95": _percentile(answered_words, 0.95),
+        "latency_p50_ms": _percentile(latencies, 0.5),
+        "latency_p95_ms": _percentile(latencies, 0.95),
+    }
+    return out
+
+
+def metrics_by_kind(results: list[dict]) -> dict[str, dict]:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for result in results:
+        groups[result["kind"]].append(result)
+    return {kind: metrics(group) for kind, group in sorted(groups.items())}
+
+
+def check_gates(values: dict, minimums: dict[str, float], maximums: dict[str, float]) -> list[str]:
+    """Messages for each gate the metrics fail; an unknown metric name is a failure too."""
+    failures = []
+    for name, limit in minimums.items():
+        value = values.get(name)
+        if value is None or value < limit:
+            failures.append(f"{name} = {value} is below the minimum {limit}")
+    for name, limit in maximums.items():
+        value = values.get(name)
+        if value is None or value > limit:
+            failures.append(f"{name} = {value} is above the maximum {limit}")
+    return failures
+
+
+# --- writing ---------------------------------------------------------------------
+
+HEADLINE = ("cases", "answer_accuracy", "overall_accuracy", "f1", "hit@1", "hit@k", "mrr",
+            "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
+            "false_abstention_rate", "answer_words_mean", "latency_p50_ms", "latency_p95_ms")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def markdown_table(rows: dict[str, dict], columns: tuple[str, ...] = HEADLINE) -> str:
+    lines = ["| set | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, values in rows.items():
+        lines.append(f"| {name} | " + " | ".join(_cell(values.get(c)) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = re.sub(r"\s+", " ", text).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def write_report(out_dir: Path, results: list[dict], overall: dict, by_kind: dict,
+                 title: str) -> None:
+    """results.jsonl, metrics.json, report.md and the PNG plots the report links."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "results.jsonl", "w", encoding="utf-8") as handle:
+        for result in results:
+            handle.write(json.dumps(result, ensure_ascii=False) + "\n")
+    (out_dir / "metrics.json").write_text(
+        json.dumps({"overall": overall, "by_kind": by_kind}, indent=2, ensure_ascii=False))
+    _plots(out_dir, results, by_kind)
+    failed = [r for r in results if r["scores"]["correct"] is False]
+    lines = [f"# Eval report: {title}", "", "## Overall", "", markdown_table({"all": overall}), "",
+             "## By kind", "", markdown_table(by_kind), "",
+             "![accuracy by kind](accuracy_by_kind.png)", "", "![latency](latency.png)", "",
+             f"## Failed cases ({len(failed)})", ""]
+    for r in failed:
+        cited = ", ".join(sorted({c["source"] for c in r["citations"]})) or "none"
+        lines += [f"### {r['id']} ({r['kind']})", "", f"- question: {_one_line(r['question'])}",
+                  f"- expected: {_one_line(r['expected'])}", f"- got: {_one_line(r['answer'])}",
+                  f"- cited: {cited}", f"- expected sources: {', '.join(r['sources']) or '–'}", ""]
+    (out_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _plots(out_dir: Path, results: list[dict], by_kind: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kinds = list(by_kind)
+    accuracy = [by_kind[k]["overall_accuracy"] or 0.0 for k in kinds]
+    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(kinds)), 3.5))
+    ax.bar(kinds, accuracy, color="#3b6ea5")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("accuracy")
+    ax.set_title("Accuracy by kind of question")
+    for i, value in enumerate(accuracy):
+        ax.text(i, value + 0.02, f"{value:.2f}", ha="center", fontsize=8)
+    ax.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    fig.savefig(out_dir / "accuracy_by_kind.png", dpi=110)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.hist([r["latency_ms"] for r in results], bins=30, color="#a55b3b")
+    ax.set_xlabel("latency per question (ms)")
+    ax.set_ylabel("questions")
+    ax.set_title("Latency distribution")
+    fig.tight_layout()
+    fig.savefig(out_dir / "latency.png", dpi=110)
+    plt.close(fig)
+
+
+# --- public datasets in the corpus.jsonl + qa.jsonl format ---------------------------------
+
+
+def dataset_to_corpus(dataset: Path, corpus_dir: Path) -> list[Case]:
+    """Write a dataset's documents as files in `corpus_dir`; return its cases."""
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        docs = [json.loads(line) for line in (dataset / "corpus.jsonl").read_text(
+            encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, json.JSONDecodeError) as exc:
+        raise EvalSetError(f"{dataset}: no readable corpus.jsonl ({exc})") from exc
+    for doc in docs:
+        title = str(doc.get("title") or doc["id"]).replace("\n", " ")
+        (corpus_dir / f"{doc['id']}.txt").write_text(f"---\ntitle: {title}\n---\n{doc['text']}",
+                                                    encoding="utf-8")
+    cases = []
+    for name, answerable in (("qa.jsonl", True), ("qa_unanswerable.jsonl", False)):
+        path = dataset / name
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                cases.append(Case(id=str(item["id"]), question=item["question"],
+                                  answerable=answerable, answers=item.get("answers") or [],
+                                  sources=[f"{d}.txt" for d in item.get("doc_ids") or []],
+                                  kind="answerable" if answerable else "unanswerable"))
+    return cases
