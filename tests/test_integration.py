@@ -94,3 +94,49 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path):
     assert "qa index" in missing.stderr and "Traceback" not in missing.stderr
     empty = subprocess.run(qa_command() + ["ask", "   "], env=env, capture_output=True, text=True)
     assert empty.returncode == 1 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_cli_eval_writes_reports_and_gates(tmp_path):
+    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    env = {**os.environ, "QA_CORPUS_DIR": str(tmp_path / "corpus"),
+           "QA_INDEX_DIR": str(tmp_path / "index")}
+    subprocess.run(qa_command() + ["index"], env=env, check=True, capture_output=True)
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(json.dumps(c) for c in [
+        {"id": "1", "kind": "fact", "question": "Which institution chairs the Jiangxi alliance?",
+         "must": [["Jiangxi University of Finance and Economics"]],
+         "sources": ["xinhua-jiangxi-sino-foreign-cooperative-education-alliance.txt"]},
+        {"id": "2", "kind": "none", "answerable": False,
+         "question": "What is the annual tuition fee at the Queen Mary College?"},
+    ]))
+    out = tmp_path / "report"
+    run = subprocess.run(qa_command() + ["eval", str(cases), "--out", str(out),
+                                         "--min", "hit@1=1.0"], env=env, capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stderr
+    assert "| all | 2 |" in run.stdout
+    assert len((out / "results.jsonl").read_text().splitlines()) == 2
+    assert (out / "report.md").exists() and (out / "latency.png").exists()
+    gated = subprocess.run(qa_command() + ["eval", str(cases), "--out", str(out),
+                                           "--min", "answer_accuracy=1.01"], env=env,
+                           capture_output=True, text=True)
+    assert gated.returncode == 1 and "gate failed: answer_accuracy" in gated.stderr
+
+
+def test_cli_eval_on_a_dataset_uses_its_own_index(tmp_path):
+    data = tmp_path / "set"
+    data.mkdir()
+    docs = [{"id": "d1", "title": "Otters", "text": "Sea otters use stones to crack open shellfish."},
+            {"id": "d2", "title": "Bridges", "text": "The Golden Gate Bridge opened in 1937."}]
+    (data / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in docs))
+    (data / "qa.jsonl").write_text(json.dumps({"id": "q1", "question": "When did the Golden Gate "
+                                               "Bridge open?", "answers": ["1937"],
+                                               "doc_ids": ["d2"]}))
+    env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "main-index")}
+    run = subprocess.run(qa_command() + ["eval", "--dataset", str(data), "--out",
+                                         str(tmp_path / "out")], env=env, capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stderr
+    [result] = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").open()]
+    assert result["scores"]["correct"] is True and result["scores"]["hit@1"] is True
+    assert not (tmp_path / "main-index").exists(), "the main index is left alone"
