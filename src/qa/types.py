@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,12 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved sentence with its scores and the document it came from."""
+    """A retrieved sentence, its score, and the features the score was made of."""
 
     sentence: Sentence
     title: str
     score: float
-    dense: float
-    lexical: float
-    doc_rank: int
+    features: Any = None
 
 
 @dataclass(frozen=True)

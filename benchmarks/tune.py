@@ -1,0 +1,116 @@
+"""Choose the sentence-score weights and the abstention threshold by measurement.
+
+Retrieves every case once, then re-scores the candidates under each weight setting of a grid,
+composes the answers and scores them as `qa eval` does. For each setting the abstention
+threshold is swept; the objective is overall accuracy (answerable cases answered correctly,
+unanswerable ones abstained on). Prints the best settings on the tuning sets and, for them,
+the figures on the held-out sets.
+
+Run: .venv/bin/python benchmarks/tune.py --tune evals/partnerships.jsonl \
+         --tune-dataset ../shared/data/squad2-dev-sample
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from qa.answer import compose
+from qa.config import load_settings
+from qa.evaluation import Case, dataset_to_corpus, load_cases, score_case
+from qa.retrieve import Weights
+from qa.service import QAService, run_index, standalone_query
+
+GRID = {
+    "dense": (0.2, 0.35, 0.5),
+    "multilingual": (0.1, 0.25, 0.4),
+    "lexical": (0.15, 0.25, 0.4),
+    "document": (0.0, 0.15, 0.3),
+    "wrong_type": (0.0, 0.15, 0.3),
+    "cross_offset": (0.0, 0.1, 0.2),
+}
+THRESHOLDS = [round(0.20 + 0.01 * i, 2) for i in range(50)]
+
+
+def retrieve_all(service: QAService, cases: list[Case]) -> list:
+    return [service.retriever.search(standalone_query(c.question, c.history)) for c in cases]
+
+
+def evaluate(service, cases, retrievals, weights: Weights) -> list[tuple[float, bool, bool]]:
+    """Per case: best score, answerable, and correctness if answered (threshold applied later)."""
+    rows = []
+    for case, retrieval in zip(cases, retrievals):
+        rescored = service.retriever.rescore(retrieval, weights)
+        best = rescored.hits[0].score if rescored.hits else -1.0
+        answer = compose(case.question, rescored, service.documents, min_score=-1.0)
+        correct = bool(score_case(case, answer)["correct"]) if case.answerable else False
+        rows.append((best, case.answerable, correct))
+    return rows
+
+
+def accuracy(rows, threshold: float) -> dict:
+    answerable = [r for r in rows if r[1]]
+    unanswerable = [r for r in rows if not r[1]]
+    right = sum(1 for best, ok, correct in rows if (best >= threshold and correct)
+                or (not ok and best < threshold))
+    return {
+        "overall": right / len(rows),
+        "answer_accuracy": sum(1 for b, _, c in answerable if b >= threshold and c)
+        / max(len(answerable), 1),
+        "abstention_recall": sum(1 for b, _, _ in unanswerable if b < threshold)
+        / max(len(unanswerable), 1),
+        "false_abstention": sum(1 for b, _, _ in answerable if b < threshold)
+        / max(len(answerable), 1),
+    }
+
+
+def load_set(spec: str, tmp: Path) -> tuple[QAService, list[Case]]:
+    path = Path(spec)
+    if path.is_dir():
+        settings = load_settings(corpus_dir=tmp / path.name / "corpus",
+                                 index_dir=tmp / path.name / "index")
+        cases = dataset_to_corpus(path, settings.corpus_dir)
+        run_index(settings)
+    else:
+        settings = load_settings()
+        cases = load_cases([path])
+    return QAService(settings), cases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tune", nargs="+", required=True, help="eval files or dataset folders")
+    parser.add_argument("--check", nargs="*", default=[], help="held-out eval files or datasets")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tune = [load_set(s, Path(tmp)) for s in args.tune]
+        check = [load_set(s, Path(tmp)) for s in args.check]
+        tune_retrievals = [retrieve_all(svc, cases) for svc, cases in tune]
+        results = []
+        for values in itertools.product(*GRID.values()):
+            weights = replace(Weights(), **dict(zip(GRID, values)))
+            rows = [evaluate(svc, cases, r, weights)
+                    for (svc, cases), r in zip(tune, tune_retrievals)]
+            for threshold in THRESHOLDS:
+                per_set = [accuracy(r, threshold) for r in rows]
+                objective = sum(a["overall"] for a in per_set) / len(per_set)
+                results.append((objective, weights, threshold, per_set))
+        results.sort(key=lambda r: r[0], reverse=True)
+        print("best settings on the tuning sets:")
+        for objective, weights, threshold, per_set in results[:5]:
+            shown = {k: getattr(weights, k) for k in GRID}
+            print(f"  objective {objective:.3f}  min_score {threshold}  {shown}")
+            for spec, a in zip(args.tune, per_set):
+                print(f"      {spec}: " + ", ".join(f"{k} {v:.3f}" for k, v in a.items()))
+        objective, weights, threshold, _ = results[0]
+        for spec, (svc, cases) in zip(args.check, check):
+            rows = evaluate(svc, cases, retrieve_all(svc, cases), weights)
+            a = accuracy(rows, threshold)
+            print(f"held out {spec}: " + ", ".join(f"{k} {v:.3f}" for k, v in a.items()))
+
+
+if __name__ == "__main__":
+    main()
