@@ -3,7 +3,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run index test bench clean
+# The domain eval's gates: what the assistant reaches today, so that a regression fails CI.
+EVAL_GATES := --min answer_accuracy=0.70 --min citation_precision=0.95 --min hit@1=0.85 \
+              --min abstention_recall=0.70 --max false_abstention_rate=0.12
+
+.PHONY: setup run index test eval bench baseline clean
 
 $(BIN)/qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +26,14 @@ run: index
 test: setup
 	$(BIN)/pytest
 
+eval: index
+	$(BIN)/qa eval evals/partnerships.jsonl --out reports/partnerships $(EVAL_GATES)
+
 bench: index
 	$(BIN)/python benchmarks/core.py
+
+baseline: setup
+	$(BIN)/python benchmarks/baseline.py
 
 clean:
 	rm -rf $(VENV) index/gen-* index/CURRENT reports artifacts

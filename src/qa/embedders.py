@@ -94,13 +94,16 @@ class _NumpyBertEncoder:
         self._layers = config["num_hidden_layers"]
         self._eps = config.get("layer_norm_eps", 1e-12)
         weights = load_file(str(path / "model.safetensors"))
-        self._w = {k.removeprefix("bert."): v.astype(np.float32) for k, v in weights.items()}
+        # weight matrices transposed once, so every product runs on contiguous memory
+        self._w = {k.removeprefix("bert."): np.ascontiguousarray(
+            v.T if k.endswith(".weight") and v.ndim == 2 and "embeddings" not in k else v,
+            dtype=np.float32) for k, v in weights.items()}
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_len)
         self._tokenizer.enable_padding()
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self._w[f"{name}.weight"].T + self._w[f"{name}.bias"]
+        return x @ self._w[f"{name}.weight"] + self._w[f"{name}.bias"]
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         w, eps = self._w, self._eps

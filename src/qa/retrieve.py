@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.embedders import Embedder
 from qa.store import ChromaStore
-from qa.text import answer_type, has_chinese, matches_type, terms
+from qa.text import answer_type, has_chinese, matches_type, term_set, terms
 from qa.types import Hit, Sentence
 
 RRF_K = 60
@@ -98,7 +98,7 @@ class Lexical:
         """IDF-weighted share of the query's terms found in the text."""
         if not query_terms:
             return 0.0
-        found = set(terms(text))
+        found = term_set(text)
         weight = {t: self.idf.get(t, self.unknown_idf) for t in query_terms}
         return sum(w for t, w in weight.items() if t in found) / sum(weight.values())
 
@@ -129,6 +129,7 @@ class Retriever:
         self.documents = documents
         self.weights = weights or Weights()
         self.lexical = Lexical(store)
+        self._cache: dict[str, tuple[list, np.ndarray, np.ndarray]] = {}  # per document
 
     def search(self, query: str) -> Retrieval:
         w = self.weights
@@ -153,13 +154,9 @@ class Retriever:
                    query_terms: set[str]) -> list[Hit]:
         if not sources:
             return []
-        items, vectors = self.store.get("sentences", sources, with_vectors=True)
+        items, vectors, ml_vectors = self._load_sentences(sources)
         dense = vectors @ dense_q
-        multi = np.zeros(len(items))
-        if multi_q is not None:
-            ml_items, ml_vectors = self.store.get("sentences_ml", sources, with_vectors=True)
-            by_id = dict(zip((i.id for i in ml_items), ml_vectors @ multi_q))
-            multi = np.array([by_id.get(i.id, 0.0) for i in items])
+        multi = ml_vectors @ multi_q if multi_q is not None else np.zeros(len(items))
         kind = answer_type(query)
         chinese_question = has_chinese(query)
         previous = _previous_sentences(items)
@@ -180,6 +177,24 @@ class Retriever:
                             meta["title"], score(features, self.weights), features))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits
+
+    def _load_sentences(self, sources: list[str]) -> tuple[list, np.ndarray, np.ndarray]:
+        """Sentences and their vectors for these documents, read from the store once each."""
+        missing = [s for s in sources if s not in self._cache]
+        if missing:
+            items, vectors = self.store.get("sentences", missing, with_vectors=True)
+            ml_by_id = {}
+            if self.multilingual:
+                ml_items, ml_vectors = self.store.get("sentences_ml", missing, with_vectors=True)
+                ml_by_id = dict(zip((i.id for i in ml_items), ml_vectors))
+            for source in missing:
+                rows = [k for k, item in enumerate(items) if item.metadata["source"] == source]
+                ml = [ml_by_id.get(items[k].id) for k in rows] if ml_by_id else []
+                self._cache[source] = ([items[k] for k in rows], vectors[rows],
+                                       np.asarray(ml, dtype=np.float32).reshape(len(rows), -1))
+        parts = [self._cache[s] for s in sources]
+        return ([i for p in parts for i in p[0]], np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]))
 
     def rescore(self, retrieval: Retrieval, weights: Weights) -> Retrieval:
         """The same candidates scored with other weights (for tuning)."""

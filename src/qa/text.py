@@ -56,6 +56,12 @@ def terms(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=100_000)
+def term_set(text: str) -> frozenset[str]:
+    """terms() as a set, remembered: the same sentences are matched against many questions."""
+    return frozenset(terms(text))
+
+
 def has_chinese(text: str) -> bool:
     return bool(_HAN.search(text))
 

@@ -1,0 +1,98 @@
+"""Our assistant against a tutorial LangChain pipeline, on the same corpus and eval sets, in one run.
+
+The tutorial pipeline: RecursiveCharacterTextSplitter(1000, 200), the same all-MiniLM-L6-v2
+embeddings, Chroma, top-4 similarity search, and the top chunk as the answer (it never abstains).
+Both are scored by `qa eval`'s own code; the table shows each figure and ours / tutorial.
+
+Run: .venv/bin/python benchmarks/baseline.py   (adds ../shared/data sets when present)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from qa.config import load_settings
+from qa.embedders import SentenceTransformerEmbedder
+from qa.evaluation import dataset_to_corpus, load_cases, metrics, run_cases
+from qa.ingest import list_corpus, load_document
+from qa.service import QAService, run_index
+from qa.store import ChromaStore
+from qa.types import Answer, Citation
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+FIGURES = ("answer_accuracy", "hit@1", "hit@k", "mrr", "citation_precision", "abstention_recall",
+           "false_abstention_rate", "answer_words_mean", "latency_p50_ms")
+
+
+class TutorialPipeline:
+    """What a LangChain tutorial builds: fixed-size chunks, top-4 similarity, top chunk out."""
+
+    def __init__(self, corpus_dir: Path, index_dir: Path) -> None:
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+        self.embedder = SentenceTransformerEmbedder()
+        self.store = ChromaStore(index_dir)
+        ids, texts, metas = [], [], []
+        for path in list_corpus(corpus_dir):
+            doc = load_document(path, corpus_dir)
+            for i, text in enumerate(splitter.split_text(doc.text)):
+                ids.append(f"{doc.source}#{i}")
+                texts.append(text)
+                metas.append({"source": doc.source, "title": doc.title})
+        for start in range(0, len(texts), 256):
+            part = slice(start, start + 256)
+            self.store.add("chunks", ids[part], self.embedder.embed(texts[part]), texts[part],
+                           metas[part])
+
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+        started = time.perf_counter()
+        found = self.store.query("chunks", self.embedder.embed([question])[0], 4)
+        top = found[0]
+        citation = Citation(1, top.metadata["source"], top.metadata["title"], top.text, 0,
+                            len(top.text), round(top.similarity, 4))
+        retrieved = [{"source": i.metadata["source"], "title": i.metadata["title"],
+                      "score": i.similarity} for i in found]
+        return Answer(top.text + " [1]", False, [citation], question, retrieved,
+                      {"total": (time.perf_counter() - started) * 1000})
+
+
+def compare(name: str, corpus_dir: Path, cases: list, tmp: Path) -> None:
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=tmp / "ours")
+    run_index(settings)
+    ours = QAService(settings)
+    tutorial = TutorialPipeline(corpus_dir, tmp / "tutorial")
+    for warm in (ours, tutorial):
+        warm.ask(cases[0].question)
+    mine = metrics(run_cases(ours.ask, cases))
+    theirs = metrics(run_cases(tutorial.ask, cases))
+    print(f"\n{name} ({len(cases)} cases)")
+    print(f"  {'figure':24} {'ours':>9} {'tutorial':>9} {'ours/tutorial':>14}")
+    for figure in FIGURES:
+        a, b = mine.get(figure), theirs.get(figure)
+        ratio = f"{a / b:.2f}" if a is not None and b else "–"
+        print(f"  {figure:24} {_fmt(a):>9} {_fmt(b):>9} {ratio:>14}")
+    sys.stdout.flush()
+
+
+def _fmt(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        compare("evals/partnerships.jsonl", ROOT / "corpus",
+                load_cases([ROOT / "evals" / "partnerships.jsonl"]), Path(tmp) / "p")
+        for name in ("squad2-dev-sample", "cmrc2018-dev-sample"):
+            if (DATA / name).is_dir():
+                corpus = Path(tmp) / name / "corpus"
+                cases = dataset_to_corpus(DATA / name, corpus)
+                compare(name, corpus, cases, Path(tmp) / name)
+
+
+if __name__ == "__main__":
+    main()
