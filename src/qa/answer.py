@@ -118,6 +118,18 @@ def _enumerated(question: str, hits: list[Hit], documents: dict,
     return []
 
 
+SUPPORT_SHARE = 0.5  # a further passage must match at least this share of the best one's words
+
+
+def _shares_the_question(hit: Hit, best: Hit) -> bool:
+    """A further passage must match the question's words about as well as the best one does
+    (across languages there are no shared words to compare, so it passes)."""
+    f, b = hit.features, best.features
+    if f is None or b is None or f.cross:
+        return True
+    return f.lexical >= SUPPORT_SHARE * b.lexical
+
+
 def select_passages(question: str, hits: list[Hit], min_score: float,
                     documents: dict | None = None) -> list[Passage]:
     """The best supporting passages: one or two for a fact, every item for a list question."""
@@ -135,6 +147,8 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
     for hit in hits:
         if len(chosen) >= limit or hit.score < max(min_score, best - margin):
             break
+        if chosen and not _shares_the_question(hit, hits[0]):
+            continue
         clip = budget if listing or hit.features and hit.features.cross else EXCERPT_WORDS
         passage = excerpt(hit, question, min(clip, budget - words))
         length = word_count(passage.text)
