@@ -1,4 +1,5 @@
 # Two commands do all set-up: `make run` (the app) and `make test` (the whole test suite).
+# `make run` serves http://127.0.0.1:7860/ (QA_HOST / QA_PORT change it).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,8 +21,8 @@ setup: $(BIN)/qa
 index: setup
 	$(BIN)/qa index
 
-run: index
-	$(BIN)/qa chat
+run: setup
+	$(BIN)/python app.py
 
 test: setup
 	$(BIN)/pytest

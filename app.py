@@ -1,7 +1,13 @@
-"""Start the assistant: build or update the index, then chat in the terminal."""
+"""Start the assistant: build or update the index, then serve the chat, widget and API.
+
+Environment: QA_HOST (default 127.0.0.1), QA_PORT (default 7860), and the QA_* settings.
+"""
+
+import os
 
 from qa.cli import main
 
 if __name__ == "__main__":
     main(["index"], standalone_mode=False)
-    main(["chat"])
+    main(["serve", "--host", os.environ.get("QA_HOST", "127.0.0.1"),
+          "--port", os.environ.get("QA_PORT", "7860")])

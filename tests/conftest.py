@@ -31,3 +31,71 @@ def fake_embedder() -> HashingEmbedder:
 
 def qa_command() -> list[str]:
     return [sys.executable, "-m", "qa.cli"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`qa serve` in a subprocess on a loopback port, stopped when the block ends."""
+
+    def __init__(self, env: dict, port: int | None = None) -> None:
+        self.env = env
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def __enter__(self) -> "Server":
+        import os
+        import subprocess
+        import time
+        import urllib.request
+
+        self.log = open(self.env.get("QA_DATA_DIR", "/tmp") + f"/server-{self.port}.log", "w")
+        self.proc = subprocess.Popen(qa_command() + ["serve", "--port", str(self.port)],
+                                     env={**os.environ, **self.env}, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, "the server stopped while starting"
+            try:
+                with urllib.request.urlopen(self.url + "/api/health", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError("the server did not become ready")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except Exception:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def indexed_corpus(tmp_path_factory) -> dict:
+    """The seed corpus plus a hostile document, indexed once with the real models; the env
+    that points `qa` at it."""
+    from qa.service import run_index
+
+    root = tmp_path_factory.mktemp("served")
+    shutil.copytree(SEED_CORPUS, root / "corpus")
+    (root / "corpus" / "hostile-page.txt").write_text(
+        "The Evil Institute partners with the University of Nowhere "
+        "<script>window.__pwned = 1</script> <img src=x onerror=\"window.__pwned = 2\"> "
+        "[click here](javascript:window.__pwned=3) <b>bold</b> on a payload program.\n",
+        encoding="utf-8")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index",
+                        data_dir=root / "data")
+    run_index(settings)
+    (root / "data").mkdir(exist_ok=True)
+    return {"QA_CORPUS_DIR": str(root / "corpus"), "QA_INDEX_DIR": str(root / "index"),
+            "QA_DATA_DIR": str(root / "data")}

@@ -131,6 +131,41 @@ def chat(ctx: click.Context) -> None:
                     {"role": "assistant", "content": answer.answer}]
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=7860, show_default=True, type=int, help="Port to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the chat UI, the embeddable widget and the HTTP API from one process."""
+    from qa.api import serve as run_server
+
+    settings = _settings(ctx)
+    click.echo(f"chat: http://{host}:{port}/   API: http://{host}:{port}/api/docs   "
+               f"widget: http://{host}:{port}/widget.js", err=True)
+    run_server(settings, host, port)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the ratings as JSON Lines.")
+@click.pass_context
+def feedback(ctx: click.Context, as_json: bool) -> None:
+    """Show the thumbs up/down that users gave answers in the chat."""
+    from qa.feedback import FeedbackStore
+
+    records = FeedbackStore(_settings(ctx).data_dir / "feedback.jsonl").read()
+    if not records:
+        click.echo("no feedback yet")
+    for r in records:
+        if as_json:
+            click.echo(json.dumps(r, ensure_ascii=False))
+            continue
+        mark = "+" if r["rating"] == "up" else "-"
+        click.echo(f"{r['time']} [{mark}] {r['question']}")
+        click.echo(f"    answer: {r['answer'][:200]}")
+        if r.get("comment"):
+            click.echo(f"    comment: {r['comment']}")
+
+
 def _parse_gates(values: tuple[str, ...], option: str) -> dict[str, float]:
     gates = {}
     for value in values:

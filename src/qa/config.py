@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     min_score: float = Field(
         0.28, description="Best sentence score below which the assistant abstains."
     )
+    data_dir: Path = Field(Path("data"), description="Folder for feedback (feedback.jsonl).")
+    allowed_origins: str = Field(
+        "",
+        description="Comma-separated origins (https://example.org) allowed to call the API "
+        "from their pages and to frame the chat; the app's own origin is always allowed.",
+    )
+    rate_limit_per_minute: int = Field(
+        60, ge=0, description="Questions one client may ask per minute through the API; 0: no limit."
+    )
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
 
 

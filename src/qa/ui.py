@@ -1,0 +1,171 @@
+"""The Gradio chat. `build_ui` returns the Blocks and never launches them, so any host can mount
+them; the formatting helpers are plain functions. Every text from a document or a user is
+escaped before it is shown: nothing in a corpus can run script or render active content."""
+
+import html
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+CONTEXT_CHARS = 240  # characters of the document shown around a quote
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_MARKER = re.compile(r"\[(\d+)\]")
+CSS = """
+.qa-source { border-left: 3px solid #3b6ea5; padding: 4px 10px; margin: 8px 0; }
+.qa-source blockquote { margin: 6px 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.qa-source mark { background: #fff3a3; }
+.qa-meta { color: #666; font-size: 0.9em; }
+"""
+
+
+def escape_markdown(text: str) -> str:
+    """Text that markdown and HTML both show literally."""
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=False)
+
+
+def answer_markdown(answer: dict) -> str:
+    """The answer with its [n] markers linked to the sources panel; all else escaped."""
+    parts = []
+    last = 0
+    for match in _MARKER.finditer(answer["answer"]):
+        parts.append(escape_markdown(answer["answer"][last:match.start()]))
+        n = match.group(1)
+        parts.append(f"[\\[{n}\\]](#qa-source-{n})")
+        last = match.end()
+    parts.append(escape_markdown(answer["answer"][last:]))
+    return "".join(parts)
+
+
+def sources_html(answer: dict, documents: dict) -> str:
+    """One block per citation: title, publisher, date, file, and the quote highlighted inside
+    the text around it."""
+    if not answer.get("citations"):
+        return "<p class='qa-meta'>No sources: the documents don't hold an answer.</p>"
+    blocks = []
+    for c in answer["citations"]:
+        text = documents.get(c["source"], {}).get("text", "")
+        before = text[max(0, c["start"] - CONTEXT_CHARS):c["start"]]
+        after = text[c["end"]:c["end"] + CONTEXT_CHARS]
+        about = " · ".join(html.escape(x) for x in (c.get("publisher"), c.get("date"),
+                                                     c["source"]) if x)
+        blocks.append(
+            f"<div class='qa-source' id='qa-source-{int(c['n'])}'>"
+            f"<b>[{int(c['n'])}] {html.escape(c['title'])}</b><br>"
+            f"<span class='qa-meta'>{about}, characters {int(c['start'])}–{int(c['end'])}</span>"
+            f"<blockquote>{'…' if c['start'] > CONTEXT_CHARS else ''}{html.escape(before)}"
+            f"<mark>{html.escape(c['quote'])}</mark>{html.escape(after)}"
+            f"{'…' if c['end'] + CONTEXT_CHARS < len(text) else ''}</blockquote></div>")
+    return "\n".join(blocks)
+
+
+def status_line(question: str, answer: dict) -> str:
+    """Abstained or not, latency, and the searched query when a follow-up was rewritten."""
+    total = answer.get("timings_ms", {}).get("total", 0.0)
+    state = "no answer in the documents" if answer["abstained"] else (
+        f"{len(answer['citations'])} source{'s' if len(answer['citations']) != 1 else ''}")
+    line = f"{state} · {total:.0f} ms"
+    query = answer.get("query") or ""
+    if query and query.strip() != question.strip():
+        line += f" · searched: “{escape_markdown(query)}”"
+    return line
+
+
+def example_questions(corpus_dir: Path) -> list[str]:
+    """Questions from `<corpus>/.examples.txt`, one a line (hidden files are not indexed)."""
+    path = corpus_dir / ".examples.txt"
+    if not path.exists():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _history(messages: list[dict]) -> list[dict]:
+    """Chat messages as the service's history: plain text turns."""
+    out = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):  # Gradio may hand back content as parts
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        out.append({"role": message["role"], "content": re.sub(r"\[\\?\[(\d+)\\?\]\]\(#[^)]*\)",
+                                                               r"[\1]", str(content or ""))})
+    return out
+
+
+def build_ui(get_service: Callable, feedback) -> "gr.Blocks":  # noqa: F821
+    """The chat, sources panel, status line, examples, new-conversation and feedback."""
+    import gradio as gr
+
+    from qa.errors import QAError
+
+    def ask_api(question: str, history: list[dict] | None = None) -> dict:
+        """Answer a question (with optional earlier turns) and return the Answer as a dict."""
+        return asdict(get_service().ask(question, history or []))
+
+    def respond(question: str, messages: list[dict], answers: list[dict]) -> Iterator:
+        messages = list(messages or [])
+        history = _history(messages)
+        messages.append({"role": "user", "content": escape_markdown(question)})
+        try:
+            service = get_service()
+            answer = asdict(service.ask(question, history))
+        except QAError as exc:
+            messages.append({"role": "assistant", "content": escape_markdown(str(exc))})
+            yield messages, gr.update(), f"⚠ {escape_markdown(str(exc))}", answers, question
+            return
+        shown = answer_markdown(answer)
+        pieces = re.split(r"(?<=\))\s+", shown)  # stream the answer part by part
+        messages.append({"role": "assistant", "content": ""})
+        for i in range(1, len(pieces) + 1):
+            messages[-1] = {"role": "assistant", "content": " ".join(pieces[:i])}
+            yield messages, gr.update(), "composing…", answers, ""
+        answers = answers + [{"question": question, **answer}]
+        yield (messages, sources_html(answer, service.documents), status_line(question, answer),
+               answers, "")
+
+    def rate(data: gr.LikeData, answers: list[dict], comment: str):
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        position = int(index) // 2  # user and assistant messages alternate
+        if not answers or position >= len(answers):
+            return comment
+        answer = answers[position]
+        feedback.add("up" if data.liked else "down", answer["question"], answer, comment or "")
+        gr.Info("Thank you: your rating is saved.")
+        return ""
+
+    def new_conversation():
+        return [], "", "", [], ""
+
+    with gr.Blocks(title="Ask the documents") as blocks:
+        gr.Markdown("### Ask the documents\nAnswers quote the passages they come from; "
+                    "click a [n] to see it.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(height=460, sanitize_html=True, allow_tags=False,
+                                     render_markdown=True, label="Chat",
+                                     feedback_options=("Like", "Dislike"), elem_id="qa-chat")
+                status = gr.Markdown(elem_id="qa-status")
+                question = gr.Textbox(label="Question", placeholder="Ask in English or 中文…",
+                                      max_lines=4, elem_id="qa-question")
+                with gr.Row():
+                    send = gr.Button("Ask", variant="primary", elem_id="qa-ask")
+                    clear = gr.Button("New conversation", elem_id="qa-new")
+                comment = gr.Textbox(label="Comment (optional; saved with your thumbs up or down)",
+                                     max_lines=3)
+                try:
+                    examples = example_questions(get_service().settings.corpus_dir)
+                except QAError:
+                    examples = []
+                if examples:
+                    gr.Examples(examples=examples, inputs=question, label="Try")
+            with gr.Column(scale=2):
+                gr.Markdown("#### Sources")
+                sources = gr.HTML(elem_id="qa-sources")
+        answers = gr.State([])
+        outputs = [chatbot, sources, status, answers, question]
+        send.click(respond, [question, chatbot, answers], outputs, api_visibility="private")
+        question.submit(respond, [question, chatbot, answers], outputs, api_visibility="private")
+        clear.click(new_conversation, None, [chatbot, sources, status, answers, comment],
+                    api_visibility="private")
+        chatbot.like(rate, [answers, comment], comment, api_visibility="private")
+        gr.api(ask_api, api_name="ask")
+    return blocks

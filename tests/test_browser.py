@@ -1,0 +1,124 @@
+"""Real headless Chromium (Debian's, driven by Playwright): the widget on a page served from
+another origin, the Gradio chat, and a hostile document whose payload must not run.
+Screenshots go to artifacts/."""
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, Server, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HOSTILE_QUESTION = "Which university does the Evil Institute partner with?"
+
+
+@pytest.fixture(scope="module")
+def host_page(tmp_path_factory):
+    """examples/embed.html, served by a plain file server on its own port (another origin)."""
+    folder = tmp_path_factory.mktemp("host")
+    port = free_port()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{port}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(indexed_corpus, host_page):
+    _, origin = host_page
+    with Server({**indexed_corpus, "QA_ALLOWED_ORIGINS": origin}) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (see .ci/run)"
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def _page_with_widget(browser, host_page, server):
+    folder, origin = host_page
+    html = (ROOT / "examples" / "embed.html").read_text().replace("http://127.0.0.1:7860",
+                                                                  server.url)
+    (folder / "index.html").write_text(html)
+    page = browser.new_page(viewport={"width": 1100, "height": 760})
+    page.goto(origin + "/index.html")
+    return page
+
+
+def _ask_widget(page, question):
+    page.locator("qa-widget .bubble").click()
+    page.locator("qa-widget input").fill(question)
+    page.locator("qa-widget form button").click()
+    page.locator("qa-widget .msg.bot .status").last.wait_for(timeout=60_000)
+
+
+def test_widget_on_another_origin_answers_with_a_working_citation(browser, host_page, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = _page_with_widget(browser, host_page, server)
+    title_style = page.locator("#host-title").evaluate("e => getComputedStyle(e).fontFamily")
+    _ask_widget(page, "Which UK university set up a joint college with Chongqing Medical University?")
+    reply = page.locator("qa-widget .msg.bot").last
+    assert "University of Leicester" in reply.inner_text()
+    source = reply.locator(".src").first
+    assert not source.is_visible()
+    reply.locator(".cite").first.click()
+    assert source.is_visible() and "Leicester" in source.inner_text()
+    assert "chongqing-international-education-framework.txt" in source.inner_text()
+    # the host page keeps its own look, and its styles do not reach into the widget
+    assert page.locator("#host-title").evaluate("e => getComputedStyle(e).fontFamily") == title_style
+    ask_color = page.locator("qa-widget form button").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert ask_color == "rgb(59, 110, 165)"
+    page.screenshot(path=str(ARTIFACTS / "widget.png"))
+    page.close()
+
+
+def test_hostile_document_payload_does_not_run_in_the_widget(browser, host_page, server):
+    page = _page_with_widget(browser, host_page, server)
+    _ask_widget(page, HOSTILE_QUESTION)
+    reply = page.locator("qa-widget .msg.bot").last
+    reply.locator(".cite").first.click()
+    assert "<script>" in reply.inner_text()  # shown as text
+    assert page.evaluate("window.__pwned") is None
+    assert reply.locator("img, script, a").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "widget-hostile.png"))
+    page.close()
+
+
+def test_gradio_chat_answers_and_keeps_a_hostile_document_inert(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server.url + "/")
+    page.locator("#qa-question textarea").fill(
+        "Which UK university set up a joint college with Chongqing Medical University?")
+    page.locator("#qa-ask").click()
+    page.locator("#qa-sources mark").first.wait_for(timeout=60_000)
+    assert "Leicester" in page.locator("#qa-chat").inner_text()
+    assert "Leicester" in page.locator("#qa-sources mark").first.inner_text()
+    assert "source" in page.locator("#qa-status").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "chat.png"))
+    page.locator("#qa-question textarea").fill(HOSTILE_QUESTION)
+    page.locator("#qa-ask").click()
+    page.get_by_text("The Evil Institute partners").first.wait_for(timeout=60_000)
+    page.locator("#qa-sources mark").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None
+    for region in ("#qa-chat", "#qa-sources"):
+        assert page.locator(f"{region} img[src='x'], {region} script").count() == 0
+        assert page.locator(f"{region} a[href^='javascript']").count() == 0
+    assert "<script>" in page.locator("#qa-sources").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "chat-hostile.png"))
+    page.close()

@@ -1,0 +1,114 @@
+"""The HTTP API through a test client and through a real server on a loopback port, and the
+Gradio app's named endpoint through gradio_client."""
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from qa.config import Settings
+
+from conftest import Server
+
+pytestmark = pytest.mark.integration
+QUESTION = "Which institution chairs the Jiangxi alliance?"
+
+
+@pytest.fixture(scope="module")
+def client(indexed_corpus):
+    from fastapi.testclient import TestClient
+
+    from qa.api import create_app
+
+    settings = Settings(corpus_dir=indexed_corpus["QA_CORPUS_DIR"],
+                        index_dir=indexed_corpus["QA_INDEX_DIR"],
+                        data_dir=indexed_corpus["QA_DATA_DIR"], rate_limit_per_minute=5,
+                        allowed_origins="https://partner.example")
+    return TestClient(create_app(settings, with_ui=False))
+
+
+def test_ask_returns_the_answer_as_json(client):
+    response = client.post("/api/ask", json={"question": QUESTION, "history": []})
+    assert response.status_code == 200
+    body = response.json()
+    assert "Jiangxi University of Finance and Economics" in body["answer"]
+    assert body["citations"][0]["source"].startswith("xinhua-")
+    assert set(body) >= {"answer", "abstained", "citations", "timings_ms", "query"}
+
+
+def test_bad_requests_get_clear_4xx_without_internals(client):
+    empty = client.post("/api/ask", json={"question": "   "})
+    assert empty.status_code == 400 and "empty" in empty.json()["error"]
+    malformed = client.post("/api/ask", json={"history": "nope"})
+    assert malformed.status_code == 422
+    huge = client.post("/api/ask", content=b'{"question": "' + b"x" * 70_000 + b'"}',
+                       headers={"content-type": "application/json"})
+    assert huge.status_code == 413
+    for response in (empty, malformed, huge):
+        assert "Traceback" not in response.text and "/src/qa" not in response.text
+
+
+def test_rate_limit_answers_429(client):
+    codes = [client.post("/api/ask", json={"question": QUESTION}).status_code for _ in range(6)]
+    assert 429 in codes
+    limited = client.post("/api/ask", json={"question": QUESTION})
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "60"
+
+
+def test_health_openapi_widget_and_headers(client):
+    health = client.get("/api/health").json()
+    assert health == {"ready": True, "documents": 6, "chunks": health["chunks"]}
+    schema = client.get("/api/openapi.json").json()
+    assert "/api/ask" in schema["paths"]
+    widget = client.get("/widget.js")
+    assert widget.status_code == 200 and "attachShadow" in widget.text
+    assert client.get("/api/health").headers["content-security-policy"] == (
+        "frame-ancestors 'self' https://partner.example")
+    allowed = client.options("/api/ask", headers={"Origin": "https://partner.example",
+                                                  "Access-Control-Request-Method": "POST"})
+    assert allowed.headers.get("access-control-allow-origin") == "https://partner.example"
+    refused = client.options("/api/ask", headers={"Origin": "https://evil.example",
+                                                  "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in refused.headers
+
+
+def test_no_server_file_is_reachable(client):
+    for path in ("/../pyproject.toml", "/static/../api.py", "/file=/etc/passwd",
+                 "/gradio_api/file=/etc/passwd", "/src/qa/api.py"):
+        response = client.get(path)
+        assert response.status_code in (403, 404), path
+        assert "root:" not in response.text
+
+
+def test_missing_index_says_what_to_run(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from qa.api import create_app
+
+    settings = Settings(corpus_dir=tmp_path, index_dir=tmp_path / "none", data_dir=tmp_path)
+    client = TestClient(create_app(settings, with_ui=False))
+    health = client.get("/api/health")
+    assert health.status_code == 503 and "qa index" in health.json()["error"]
+    assert client.post("/api/ask", json={"question": QUESTION}).status_code == 503
+
+
+@pytest.mark.slow
+def test_real_server_api_and_gradio_client(indexed_corpus):
+    from gradio_client import Client
+
+    with Server(indexed_corpus) as server:
+        request = urllib.request.Request(server.url + "/api/ask", method="POST",
+                                         data=json.dumps({"question": QUESTION}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = json.loads(response.read())
+        assert "Jiangxi University of Finance and Economics" in body["answer"]
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(
+                server.url + "/api/ask", method="POST", data=b'{"question": ""}',
+                headers={"Content-Type": "application/json"}), timeout=30)
+        assert refused.value.code == 400
+        result = Client(server.url + "/", verbose=False).predict(QUESTION, [], api_name="/ask")
+        assert "Jiangxi University of Finance and Economics" in result["answer"]
+        assert result["citations"][0]["quote"] in result["answer"]
