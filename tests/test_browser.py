@@ -20,16 +20,26 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
 HOSTILE_QUESTION = "Which university does the Evil Institute partner with?"
 
 
+class HTTPServerOn:
+    """A static file server for `folder` on a free loopback port: an origin of its own."""
+
+    def __init__(self, folder: Path) -> None:
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+
+
 @pytest.fixture(scope="module")
 def host_page(tmp_path_factory):
     """examples/embed.html, served by a plain file server on its own port (another origin)."""
     folder = tmp_path_factory.mktemp("host")
-    port = free_port()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{port}"
-    httpd.shutdown()
+    static = HTTPServerOn(folder)
+    yield folder, static.url
+    static.stop()
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +132,27 @@ def test_gradio_chat_answers_and_keeps_a_hostile_document_inert(browser, server)
     assert "<script>" in page.locator("#qa-sources").inner_text()
     page.screenshot(path=str(ARTIFACTS / "chat-hostile.png"))
     page.close()
+
+
+def test_the_chat_can_be_framed_only_by_allowed_origins(browser, host_page, server):
+    folder, origin = host_page
+    (folder / "frame.html").write_text(
+        f"<!doctype html><iframe id='qa' src='{server.url}/' width='1000' height='700'></iframe>")
+    page = browser.new_page(viewport={"width": 1100, "height": 760})
+    page.goto(origin + "/frame.html")
+    frame = page.frame_locator("#qa")
+    frame.locator("#qa-question textarea").fill("Which institution chairs the Jiangxi alliance?")
+    frame.locator("#qa-ask").click()
+    frame.locator("#qa-sources mark").first.wait_for(timeout=60_000)
+    assert "Jiangxi University of Finance and Economics" in frame.locator("#qa-chat").inner_text()
+    page.close()
+    # a page from an origin that is not listed: the browser refuses to show the frame
+    other = HTTPServerOn(folder)
+    page = browser.new_page()
+    page.goto(other.url + "/frame.html")
+    page.wait_for_timeout(3000)
+    framed = page.frame(url=lambda u: u.startswith(server.url))
+    assert framed is None or framed.locator("#qa-question").count() == 0
+    page.close()
+    other.stop()
+
