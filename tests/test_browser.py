@@ -3,6 +3,7 @@ another origin, the Gradio chat, and a hostile document whose payload must not r
 Screenshots go to artifacts/."""
 
 import functools
+import json
 import http.server
 import shutil
 import threading
@@ -120,6 +121,14 @@ def test_gradio_chat_answers_and_keeps_a_hostile_document_inert(browser, server)
     assert "Leicester" in page.locator("#qa-sources mark").first.inner_text()
     assert "source" in page.locator("#qa-status").inner_text()
     page.screenshot(path=str(ARTIFACTS / "chat.png"))
+    # thumbs up with a comment: stored durably with the question, answer and citations
+    page.get_by_label("Comment (optional; saved with your thumbs up or down)").fill("spot on")
+    page.get_by_role("button", name="Like").last.click()
+    feedback = Path(server.env["QA_DATA_DIR"]) / "feedback.jsonl"
+    page.wait_for_timeout(1500)
+    [record] = [json.loads(line) for line in feedback.read_text().splitlines()]
+    assert (record["rating"], record["comment"]) == ("up", "spot on")
+    assert "Leicester" in record["answer"] and record["citations"][0]["quote"]
     page.locator("#qa-question textarea").fill(HOSTILE_QUESTION)
     page.locator("#qa-ask").click()
     page.get_by_text("The Evil Institute partners").first.wait_for(timeout=60_000)
