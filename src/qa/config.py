@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         60, ge=0, description="Questions one client may ask per minute through the API; 0: no limit."
     )
+    llm: str = Field(
+        "none",
+        description="Generative answers: none | openai:<model> | ollama:<model> | "
+        "llamacpp:<path to .gguf, or 'smollm2' for the packaged SmolLM2-135M>.",
+    )
+    llm_base_url: str = Field("", description="Base URL of an OpenAI-compatible server.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the openai: backend.")
+    llm_timeout_s: float = Field(30.0, gt=0, description="Longest wait for a model's answer.")
+    llm_max_tokens: int = Field(256, ge=16, description="Most tokens a model may write.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
 
 

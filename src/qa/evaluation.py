@@ -180,7 +180,7 @@ def run_cases(ask: Callable[[str, list[dict]], Answer], cases: list[Case],
             "sources": case.sources, "answer": answer.answer, "abstained": answer.abstained,
             "query": answer.query, "citations": [asdict(c) for c in answer.citations],
             "retrieved": answer.retrieved, "latency_ms": answer.timings_ms.get("total", 0.0),
-            "error": error, "scores": score_case(case, answer),
+            "error": error, "generation": answer.generation, "scores": score_case(case, answer),
         })
         if on_progress:
             on_progress(done, len(cases))
@@ -226,6 +226,16 @@ def metrics(results: list[dict]) -> dict:
         "latency_p50_ms": _percentile(latencies, 0.5),
         "latency_p95_ms": _percentile(latencies, 0.95),
     }
+    modes = Counter((r.get("generation") or {}).get("mode") for r in results)
+    if any(modes.get(m) for m in ("llm", "fallback")):  # an LLM was configured
+        generated = modes["llm"] + modes["fallback"]
+        out["llm_answered_share"] = round(modes["llm"] / generated, 4) if generated else None
+        out["llm_fallback_share"] = round(modes["fallback"] / generated, 4) if generated else None
+        out["llm_sentences_dropped"] = sum((r.get("generation") or {}).get("dropped", 0)
+                                           for r in results)
+        out["llm_fallback_reasons"] = dict(Counter(
+            r["generation"]["reason"] for r in results
+            if (r.get("generation") or {}).get("mode") == "fallback"))
     return out
 
 
@@ -286,7 +296,9 @@ def write_report(out_dir: Path, results: list[dict], overall: dict, by_kind: dic
         json.dumps({"overall": overall, "by_kind": by_kind}, indent=2, ensure_ascii=False))
     _plots(out_dir, results, by_kind)
     failed = [r for r in results if r["scores"]["correct"] is False]
+    llm = {k: v for k, v in overall.items() if k.startswith("llm_")}
     lines = [f"# Eval report: {title}", "", "## Overall", "", markdown_table({"all": overall}), "",
+             *([f"Generative answers: {json.dumps(llm, ensure_ascii=False)}", ""] if llm else []),
              "## By kind", "", markdown_table(by_kind), "",
              "![accuracy by kind](accuracy_by_kind.png)", "", "![latency](latency.png)", "",
              f"## Failed cases ({len(failed)})", ""]

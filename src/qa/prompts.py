@@ -1,3 +1,19 @@
 """Fixed texts the assistant says."""
 
 ABSTAIN = "The documents don't say. Nothing in them answers: “{question}”"
+
+GROUNDED_SYSTEM = (
+    "You answer questions using only the numbered sources you are given. Write one to three "
+    "short sentences in the language of the question. End every sentence with the number of the "
+    "source it comes from, like [1] or [2]. Use no knowledge beyond the sources. If the sources "
+    "do not answer the question, reply exactly: The documents don't say."
+)
+
+GROUNDED_USER = "Sources:\n{sources}\n\nQuestion: {question}"
+
+REWRITE_SYSTEM = (
+    "Rewrite the user's last question so that it can be understood without the conversation: "
+    "replace pronouns with the names they stand for. Reply with the rewritten question only."
+)
+
+REWRITE_USER = "Conversation:\n{history}\n\nLast question: {question}"

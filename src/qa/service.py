@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from qa.answer import compose
 from qa.config import Settings
 from qa.embedders import Embedder, SentenceTransformerEmbedder, make_multilingual
 from qa.errors import BadQuestion
+from qa.generate import generate, rewrite_query
 from qa.index import IndexReport, Progress, build_index, open_index
+from qa.llms import make_chat_model
 from qa.retrieve import Retriever
 from qa.prompts import ABSTAIN
 from qa.types import Answer
@@ -74,7 +79,7 @@ class QAService:
     """Answers questions from the index: retrieval, then answer composition, as one LCEL chain."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
-                 multilingual: Embedder | None = None) -> None:
+                 multilingual: Embedder | None = None, llm=None) -> None:
         from langchain_core.runnables import RunnableLambda
 
         self.settings = settings
@@ -84,7 +89,10 @@ class QAService:
         if multilingual is None and manifest["settings"].get("multilingual_model"):
             multilingual = make_multilingual(manifest["settings"]["multilingual_model"])
         self.retriever = Retriever(self.store, self.embedder, multilingual, self.documents)
+        self.llm = llm if llm is not None else make_chat_model(settings)
         self.chain = RunnableLambda(self._retrieve) | RunnableLambda(self._compose)
+        if self.llm is not None:
+            self.chain = self.chain | RunnableLambda(self._generate)
 
     def _retrieve(self, state: dict) -> dict:
         started = time.perf_counter()
@@ -92,24 +100,61 @@ class QAService:
         state["timings_ms"]["retrieve"] = (time.perf_counter() - started) * 1000
         return {**state, "retrieval": retrieval}
 
-    def _compose(self, state: dict) -> Answer:
+    def _compose(self, state: dict) -> dict:
         started = time.perf_counter()
         answer = compose(state["question"], state["retrieval"], self.documents,
                          self.settings.min_score)
         state["timings_ms"]["answer"] = (time.perf_counter() - started) * 1000
+        return {**state, "answer": answer} if self.llm is not None else answer
+
+    def _generate(self, state: dict) -> Answer:
+        started = time.perf_counter()
+        answer = generate(state["question"], state["retrieval"], state["answer"], self.documents,
+                          self.llm, self.embedder.embed, self.settings.llm_timeout_s,
+                          state.get("on_token"))
+        state["timings_ms"]["generate"] = (time.perf_counter() - started) * 1000
         return answer
 
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+    def _query(self, question: str, history: list[dict] | None) -> str:
+        query = standalone_query(question, history)
+        if self.llm is not None and history and query != question:
+            return rewrite_query(self.llm, question, history) or query
+        return query
+
+    def ask(self, question: str, history: list[dict] | None = None,
+            on_token: Callable[[str], None] | None = None) -> Answer:
+        """Answer a question; with an LLM configured, `on_token` receives its tokens as they come
+        (the returned answer is the checked one, which may drop unsupported sentences)."""
         started = time.perf_counter()
         text = strip_instructions(validate_question(question, self.settings.max_question_chars))
         timings: dict[str, float] = {}
         if not text:  # nothing but orders to the assistant: there is nothing to look up
             return Answer(ABSTAIN.format(question=question.strip()), True, [], "",
                           timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)})
-        state = {"question": text, "query": standalone_query(text, history), "timings_ms": timings}
+        state = {"question": text, "query": self._query(text, history), "timings_ms": timings,
+                 "on_token": on_token}
         answer = self.chain.invoke(state)
         timings["total"] = (time.perf_counter() - started) * 1000
         return replace(answer, timings_ms={k: round(v, 2) for k, v in timings.items()})
+
+    def ask_stream(self, question: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
+        """The model's tokens as they come, then the checked Answer (errors are raised)."""
+        channel: queue.Queue = queue.Queue()
+
+        def work() -> None:
+            try:
+                channel.put(self.ask(question, history, on_token=channel.put))
+            except Exception as exc:  # handed to the consumer, raised there
+                channel.put(exc)
+
+        threading.Thread(target=work, daemon=True).start()
+        while True:
+            item = channel.get()
+            if isinstance(item, Exception):
+                raise item
+            yield item
+            if isinstance(item, Answer):
+                return
 
     def stats(self) -> dict:
         return {"documents": len(self.documents),

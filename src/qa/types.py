@@ -74,6 +74,7 @@ class Answer:
     query: str = ""
     retrieved: list[dict] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    generation: dict = field(default_factory=dict)  # with an LLM: mode, dropped sentences, reason
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -65,6 +65,11 @@ def status_line(question: str, answer: dict) -> str:
     state = "no answer in the documents" if answer["abstained"] else (
         f"{len(answer['citations'])} source{'s' if len(answer['citations']) != 1 else ''}")
     line = f"{state} · {total:.0f} ms"
+    generation = answer.get("generation") or {}
+    if generation.get("mode") == "fallback":
+        line += f" · extractive answer: {escape_markdown(generation.get('reason', ''))}"
+    elif generation.get("mode") == "llm" and generation.get("dropped"):
+        line += f" · {generation['dropped']} unsupported sentence(s) left out"
     query = answer.get("query") or ""
     if query and query.strip() != question.strip():
         line += f" · searched: “{escape_markdown(query)}”"
@@ -107,7 +112,14 @@ def build_ui(get_service: Callable, feedback) -> "gr.Blocks":  # noqa: F821
         messages.append({"role": "user", "content": escape_markdown(question)})
         try:
             service = get_service()
-            answer = asdict(service.ask(question, history))
+            written = ""
+            for item in service.ask_stream(question, history):
+                if isinstance(item, str):  # a model's token: show the draft as it grows
+                    written += item
+                    draft = {"role": "assistant", "content": escape_markdown(written)}
+                    yield messages + [draft], gr.update(), "writing…", answers, ""
+                else:
+                    answer = asdict(item)
         except QAError as exc:
             messages.append({"role": "assistant", "content": escape_markdown(str(exc))})
             yield messages, gr.update(), f"⚠ {escape_markdown(str(exc))}", answers, question
