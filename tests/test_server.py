@@ -37,6 +37,17 @@ def test_ask_returns_the_answer_as_json(client):
     assert set(body) >= {"answer", "abstained", "citations", "timings_ms", "query"}
 
 
+def test_streaming_endpoint_ends_with_the_answer(client):
+    response = client.post("/api/ask/stream", json={"question": QUESTION})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert "Jiangxi University of Finance and Economics" in lines[-1]["answer"]["answer"]
+    assert all("token" in line for line in lines[:-1])
+    refused = client.post("/api/ask/stream", json={"question": " "})
+    assert refused.status_code == 400 and "empty" in refused.json()["error"]
+
+
 def test_bad_requests_get_clear_4xx_without_internals(client):
     empty = client.post("/api/ask", json={"question": "   "})
     assert empty.status_code == 400 and "empty" in empty.json()["error"]

@@ -69,7 +69,7 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
     from fastapi.responses import JSONResponse, Response
 
     from qa.feedback import FeedbackStore
-    from qa.service import QAService
+    from qa.service import QAService, validate_question
 
     state: dict = {"service": service}
     lock = threading.Lock()
@@ -128,6 +128,10 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
         if not limiter.allow(client):
             return JSONResponse({"error": "too many questions; wait a minute and ask again"}, 429,
                                 headers={"Retry-After": "60"})
+        try:  # a bad question is refused with a status code, before any streaming starts
+            validate_question(body.question, settings.max_question_chars)
+        except BadQuestion as exc:
+            return JSONResponse({"error": str(exc)}, 400)
         history = [t.model_dump() for t in body.history]
 
         def lines():

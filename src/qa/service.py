@@ -16,8 +16,8 @@ from qa.errors import BadQuestion
 from qa.generate import generate, rewrite_query
 from qa.index import IndexReport, Progress, build_index, open_index
 from qa.llms import make_chat_model
-from qa.retrieve import Retriever
 from qa.prompts import ABSTAIN
+from qa.retrieve import Retriever
 from qa.types import Answer
 
 _FOLLOW_UP = re.compile(
@@ -25,8 +25,6 @@ _FOLLOW_UP = re.compile(
     r"|^(and|what about|how about)\b|它|其|该|这|那|他们",
     re.I,
 )
-
-
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,60}?\b(instructions?|documents?|sources?|rules|"
     r"prompts?|context|above|previous|everything)\b|^\W*(system|assistant|developer)\s*:"
