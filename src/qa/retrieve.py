@@ -23,6 +23,8 @@ from qa.types import Hit, Sentence
 RRF_K = 60
 CHANNEL_DEPTH = 20  # items each channel ranks before fusion
 DOCUMENTS_RETURNED = 10
+RERANK_DEPTH = 20  # best sentences a cross-encoder re-scores
+RERANK_SHARE = 0.7  # the cross-encoder's share of a re-ranked sentence's score
 CONTEXT_SHARE = 0.8  # how much the previous sentence's words count towards a sentence's match
 
 
@@ -113,6 +115,16 @@ def _fuse(rankings: list[list[str]], weights: tuple[float, ...]) -> dict[str, fl
     return {source: value / top for source, value in fused.items()}
 
 
+def rerank(reranker, query: str, hits: list[Hit]) -> list[Hit]:
+    """The best sentences re-scored: mostly the cross-encoder, partly the features."""
+    head, tail = hits[:RERANK_DEPTH], hits[RERANK_DEPTH:]
+    relevance = reranker.score(query, [h.sentence.text for h in head])
+    head = [replace(h, score=RERANK_SHARE * float(r) + (1 - RERANK_SHARE) * h.score)
+            for h, r in zip(head, relevance)]
+    head.sort(key=lambda h: h.score, reverse=True)
+    return head + tail
+
+
 def _previous_sentences(items: list) -> dict[str, str]:
     """For each sentence id, the text of the sentence before it in the same document."""
     ordered = sorted(items, key=lambda i: (i.metadata["source"], i.metadata["start"]))
@@ -122,13 +134,14 @@ def _previous_sentences(items: list) -> dict[str, str]:
 
 class Retriever:
     def __init__(self, store: ChromaStore, embedder: Embedder, multilingual: Embedder | None,
-                 documents: dict, weights: Weights | None = None) -> None:
+                 documents: dict, weights: Weights | None = None, reranker=None) -> None:
         self.store = store
         self.embedder = embedder
         self.multilingual = multilingual
         self.documents = documents
         self.weights = weights or Weights()
         self.lexical = Lexical(store)
+        self.reranker = reranker
         self._cache: dict[str, tuple[list, np.ndarray, np.ndarray]] = {}  # per document
 
     def search(self, query: str) -> Retrieval:
@@ -147,6 +160,8 @@ class Retriever:
                      for s in ranked[:DOCUMENTS_RETURNED]]
         hits = self._sentences(query, ranked[: w.sentence_documents], fused, dense_q, multi_q,
                                set(query_terms))
+        if self.reranker is not None:
+            hits = rerank(self.reranker, query, hits)
         return Retrieval(query, hits, documents)
 
     def _sentences(self, query: str, sources: list[str], fused: dict[str, float],

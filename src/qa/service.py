@@ -17,6 +17,7 @@ from qa.generate import generate, rewrite_query
 from qa.index import IndexReport, Progress, build_index, open_index
 from qa.llms import make_chat_model
 from qa.prompts import ABSTAIN
+from qa.rerankers import make_reranker
 from qa.retrieve import Retriever
 from qa.types import Answer
 
@@ -86,7 +87,8 @@ class QAService:
         self.embedder = embedder or make_embedder(settings)
         if multilingual is None and manifest["settings"].get("multilingual_model"):
             multilingual = make_multilingual(manifest["settings"]["multilingual_model"])
-        self.retriever = Retriever(self.store, self.embedder, multilingual, self.documents)
+        self.retriever = Retriever(self.store, self.embedder, multilingual, self.documents,
+                                   reranker=make_reranker(settings.reranker))
         self.llm = llm if llm is not None else make_chat_model(settings)
         self.chain = RunnableLambda(self._retrieve) | RunnableLambda(self._compose)
         if self.llm is not None:
