@@ -15,11 +15,6 @@ from pathlib import Path
 from qa.errors import QAError
 from qa.types import Answer
 
-# Metrics where a lower value is better; `--max` gates them, `--min` gates the others.
-LOWER_IS_BETTER = ("false_abstention_rate", "latency_p50_ms", "latency_p95_ms",
-                   "answer_words_mean", "answer_words_p95")
-
-
 @dataclass(frozen=True)
 class Case:
     id: str
