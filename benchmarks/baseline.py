@@ -24,7 +24,7 @@ from qa.types import Answer, Citation
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
-FIGURES = ("answer_accuracy", "hit@1", "hit@k", "mrr", "citation_precision", "abstention_recall",
+FIGURES = ("answer_accuracy", "hit@1", "hit@5", "mrr", "citation_precision", "abstention_recall",
            "false_abstention_rate", "answer_words_mean", "latency_p50_ms")
 
 

@@ -40,7 +40,9 @@ def test_case_scores():
     case = Case(id="1", question="q", must=[["Leicester"]], sources=[B])
     scores = score_case(case, answer("Leicester. [1]", sources=(A, B), retrieved=(A, B)))
     assert scores["correct"] is True
-    assert (scores["hit@1"], scores["hit@k"], scores["rr"]) == (False, True, 0.5)
+    assert (scores["hit@1"], scores["hit@5"], scores["hit@k"], scores["rr"]) == (False, True, True, 0.5)
+    far = score_case(case, answer("x", retrieved=(A,) * 5 + (B,)))
+    assert (far["hit@5"], far["hit@k"], far["rr"]) == (False, True, 1 / 6)
     assert (scores["citation_precision"], scores["citation_recall"]) == (0.5, 1.0)
     assert score_case(case, answer("Leicester", abstained=True))["correct"] is False
     forbidden = Case(id="2", question="q", must=[["75"]], must_not=["500"])

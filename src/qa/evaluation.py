@@ -145,7 +145,8 @@ def score_case(case: Case, answer: Answer) -> dict:
     if case.answerable and gold:
         rank = next((i + 1 for i, s in enumerate(retrieved) if s in gold), None)
         scores["hit@1"] = rank == 1
-        scores["hit@k"] = rank is not None
+        scores["hit@5"] = rank is not None and rank <= 5
+        scores["hit@k"] = rank is not None  # k: every document the answer lists (up to 10)
         scores["rr"] = 1.0 / rank if rank else 0.0
         if cited:
             scores["citation_precision"] = sum(s in gold for s in cited) / len(cited)
@@ -209,6 +210,7 @@ def metrics(results: list[dict]) -> dict:
         "overall_accuracy": _mean([r["scores"]["correct"] for r in results]),
         "f1": _mean([r["scores"]["f1"] for r in answerable]),
         "hit@1": _mean([r["scores"].get("hit@1") for r in answerable]),
+        "hit@5": _mean([r["scores"].get("hit@5") for r in answerable]),
         "hit@k": _mean([r["scores"].get("hit@k") for r in answerable]),
         "mrr": _mean([r["scores"].get("rr") for r in answerable]),
         "citation_precision": _mean([r["scores"].get("citation_precision") for r in answerable]),
@@ -257,8 +259,8 @@ def check_gates(values: dict, minimums: dict[str, float], maximums: dict[str, fl
 
 # --- writing ---------------------------------------------------------------------
 
-HEADLINE = ("cases", "answer_accuracy", "overall_accuracy", "f1", "hit@1", "hit@k", "mrr",
-            "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
+HEADLINE = ("cases", "answer_accuracy", "overall_accuracy", "f1", "hit@1", "hit@5", "hit@k",
+            "mrr", "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
             "false_abstention_rate", "answer_words_mean", "latency_p50_ms", "latency_p95_ms")
 
 
