@@ -138,3 +138,21 @@ def test_service_streams_tokens_then_the_checked_answer(settings, fake_embedder)
     assert "".join(tokens) == reply and all(isinstance(t, str) for t in tokens)
     assert isinstance(answer, Answer) and answer.generation["mode"] in ("llm", "fallback")
     assert "generate" in answer.timings_ms
+
+
+def test_ollama_backend_is_built_without_connecting():
+    model = make_chat_model(Settings(llm="ollama:qwen2.5", llm_base_url="http://127.0.0.1:1"))
+    assert type(model).__name__ == "ChatOllama" and model.model == "qwen2.5"
+
+
+def test_the_model_rewrites_a_follow_up(settings, fake_embedder):
+    from qa.service import QAService, run_index
+
+    run_index(settings, fake_embedder, multilingual=None)
+    llm = fake("When did Nanchang Hangkong University sign with Belarusian State University?",
+               "The documents don't say.")
+    service = QAService(settings, embedder=fake_embedder, llm=llm)
+    history = [{"role": "user", "content": "Which university signed with Belarusian State University?"},
+               {"role": "assistant", "content": "Nanchang Hangkong University. [1]"}]
+    answer = service.ask("When was that signed?", history)
+    assert answer.query == "When did Nanchang Hangkong University sign with Belarusian State University?"
