@@ -38,11 +38,11 @@ def is_list_question(question: str) -> bool:
     return bool(_LIST_QUESTION.search(question))
 
 
-def near_duplicate(text: str, chosen: list[Passage]) -> bool:
+def near_duplicate(text: str, others: list[str]) -> bool:
     """The same statement again (another site's copy of a press release, an overlapping clause)."""
     mine = set(terms(text))
-    for passage in chosen:
-        theirs = set(terms(passage.text))
+    for other in others:
+        theirs = set(terms(other))
         if mine and theirs and len(mine & theirs) / min(len(mine), len(theirs)) > 0.8:
             return True
     return False
@@ -152,7 +152,7 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
         clip = budget if listing or hit.features and hit.features.cross else EXCERPT_WORDS
         passage = excerpt(hit, question, min(clip, budget - words))
         length = word_count(passage.text)
-        if words + length > budget or near_duplicate(passage.text, chosen):
+        if words + length > budget or near_duplicate(passage.text, [p.text for p in chosen]):
             continue
         chosen.append(passage)
         words += length

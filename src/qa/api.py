@@ -103,12 +103,18 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
+    def too_many(request: Request):
+        """A 429 answer when this client has used up its questions for the minute, else None."""
+        client = request.client.host if request.client else "unknown"
+        if limiter.allow(client):
+            return None
+        return JSONResponse({"error": "too many questions; wait a minute and ask again"}, 429,
+                            headers={"Retry-After": "60"})
+
     @app.post("/api/ask", summary="Answer a question with citations")
     def ask(body: AskRequest, request: Request):
-        client = request.client.host if request.client else "unknown"
-        if not limiter.allow(client):
-            return JSONResponse({"error": "too many questions; wait a minute and ask again"}, 429,
-                                headers={"Retry-After": "60"})
+        if refused := too_many(request):
+            return refused
         try:
             answer = get_service().ask(body.question, [t.model_dump() for t in body.history])
         except BadQuestion as exc:
@@ -124,10 +130,8 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
     def ask_stream(body: AskRequest, request: Request):
         from fastapi.responses import StreamingResponse
 
-        client = request.client.host if request.client else "unknown"
-        if not limiter.allow(client):
-            return JSONResponse({"error": "too many questions; wait a minute and ask again"}, 429,
-                                headers={"Retry-After": "60"})
+        if refused := too_many(request):
+            return refused
         try:  # a bad question is refused with a status code, before any streaming starts
             validate_question(body.question, settings.max_question_chars)
         except BadQuestion as exc:

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.answer import Passage, near_duplicate
+from qa.answer import near_duplicate
 from qa.prompts import GROUNDED_SYSTEM, GROUNDED_USER, REWRITE_SYSTEM, REWRITE_USER
 from qa.retrieve import Retrieval
 from qa.text import term_set
@@ -34,8 +34,7 @@ def pick_sources(retrieval: Retrieval, limit: int = MAX_SOURCES) -> list[Hit]:
     """The best distinct sentences, to number and hand to the model."""
     chosen: list[Hit] = []
     for hit in retrieval.hits:
-        passages = [Passage(h, h.sentence.start, h.sentence.end, h.sentence.text) for h in chosen]
-        if not near_duplicate(hit.sentence.text, passages):
+        if not near_duplicate(hit.sentence.text, [h.sentence.text for h in chosen]):
             chosen.append(hit)
         if len(chosen) == limit:
             break

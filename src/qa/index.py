@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.embedders import Embedder
@@ -54,9 +54,6 @@ class IndexReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _pipeline_fingerprint() -> str:

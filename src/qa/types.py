@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -75,6 +75,3 @@ class Answer:
     retrieved: list[dict] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     generation: dict = field(default_factory=dict)  # with an LLM: mode, dropped sentences, reason
-
-    def to_dict(self) -> dict:
-        return asdict(self)
