@@ -6,8 +6,8 @@ threshold is swept; the objective is overall accuracy (answerable cases answered
 unanswerable ones abstained on). Prints the best settings on the tuning sets and, for them,
 the figures on the held-out sets.
 
-Run: .venv/bin/python benchmarks/tune.py --tune evals/partnerships.jsonl \
-         --tune-dataset ../shared/data/squad2-dev-sample
+Run: .venv/bin/python benchmarks/tune.py --tune evals/partnerships.jsonl ../shared/data/squad2-dev-sample \
+         [--check ../shared/data/cmrc2018-dev-sample] [--work DIR]
 """
 
 from __future__ import annotations
@@ -18,34 +18,36 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from qa.answer import compose
+from qa.answer import combine, compose
 from qa.config import load_settings
 from qa.evaluation import Case, dataset_to_corpus, load_cases, score_case
-from qa.retrieve import Weights
-from qa.service import QAService, run_index, standalone_query
+from qa.retrieve import Weights, merge
+from qa.service import QAService, run_index
 
 GRID = {
-    "dense": (0.2, 0.35, 0.5),
-    "multilingual": (0.1, 0.25, 0.4),
-    "lexical": (0.15, 0.25, 0.4),
-    "document": (0.0, 0.15, 0.3),
-    "wrong_type": (0.0, 0.15, 0.3),
+    "dense": (0.25, 0.35, 0.45),
+    "multilingual": (0.05, 0.1, 0.2),
+    "lexical": (0.15, 0.25, 0.35, 0.45),
+    "wrong_type": (0.15, 0.3),
     "cross_offset": (0.0, 0.1, 0.2),
 }
 THRESHOLDS = [round(0.20 + 0.01 * i, 2) for i in range(50)]
 
 
 def retrieve_all(service: QAService, cases: list[Case]) -> list:
-    return [service.retriever.search(standalone_query(c.question, c.history)) for c in cases]
+    return [service.retrieve_parts(c.question, c.history) for c in cases]
 
 
 def evaluate(service, cases, retrievals, weights: Weights) -> list[tuple[float, bool, bool]]:
-    """Per case: best score, answerable, and correctness if answered (threshold applied later)."""
+    """Per case: best score, answerable, and correctness if answered (threshold applied later).
+    A question in parts counts as answered by its best part."""
     rows = []
-    for case, retrieval in zip(cases, retrievals):
-        rescored = service.retriever.rescore(retrieval, weights)
-        best = rescored.hits[0].score if rescored.hits else -1.0
-        answer = compose(case.question, rescored, service.documents, min_score=-1.0)
+    for case, parts in zip(cases, retrievals):
+        rescored = [(q, service.retriever.rescore(r, weights)) for q, r in parts]
+        best = max((r.hits[0].score for _, r in rescored if r.hits and not r.unknown),
+                   default=-1.0)
+        answer = combine([compose(q, r, service.documents, min_score=-1.0) for q, r in rescored],
+                         merge([r for _, r in rescored]))
         correct = bool(score_case(case, answer)["correct"]) if case.answerable else False
         rows.append((best, case.answerable, correct))
     return rows
@@ -84,10 +86,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tune", nargs="+", required=True, help="eval files or dataset folders")
     parser.add_argument("--check", nargs="*", default=[], help="held-out eval files or datasets")
+    parser.add_argument("--work", type=Path, help="keep the datasets' indexes here (updated "
+                        "incrementally on the next run) instead of in a temporary folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        tune = [load_set(s, Path(tmp)) for s in args.tune]
-        check = [load_set(s, Path(tmp)) for s in args.check]
+        work = args.work or Path(tmp)
+        tune = [load_set(s, work) for s in args.tune]
+        check = [load_set(s, work) for s in args.check]
         tune_retrievals = [retrieve_all(svc, cases) for svc, cases in tune]
         results = []
         for values in itertools.product(*GRID.values()):

@@ -2,10 +2,10 @@
 
 import pytest
 
-from qa.answer import compose, enumeration, excerpt, is_list_question, select_passages
+from qa.answer import combine, compose, enumeration, excerpt, is_list_question, select_passages
 from qa.errors import BadQuestion
-from qa.retrieve import Features, Retrieval, Weights, is_heading, score
-from qa.service import standalone_query, strip_instructions, validate_question
+from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
+from qa.service import split_question, standalone_query, strip_instructions, validate_question
 from qa.text import answer_type, matches_type, terms
 from qa.types import Hit, Sentence
 
@@ -85,7 +85,8 @@ def test_follow_up_is_searched_with_the_previous_question():
 
 
 def test_terms():
-    assert terms("The universities of Russia") == ["university", "russia"]
+    assert terms("The universities of Russia") == ["universiti", "russia"]
+    assert terms("aiming at educational openness") == terms("aim at education and open")
     assert "大学" in terms("重庆医科大学与哪所英国大学合作？") and "哪所" not in terms("哪所大学")
 
 
@@ -114,6 +115,12 @@ def test_numbered_list_items_answer_a_list_question():
                      docs, 0.45)
     assert answer.answer == "Build a platform [1] Work with famous universities [2]"
     assert [c.quote for c in answer.citations] == ["Build a platform", "Work with famous universities"]
+    why = compose("Why does China cooperate?", Retrieval("q", [hit(text[:32], 0.9)], []), docs, 0.45)
+    assert why.answer == answer.answer  # the list a passage leads into answers any question
+    inside = text.index("Work with")
+    item = compose("What does China do with famous universities?",
+                   Retrieval("q", [hit(text[inside:inside + 29], 0.9, start=inside)], []), docs, 0.45)
+    assert item.answer == "Work with famous universities [1]"  # one item, not the whole list
 
 
 def test_answer_types():
@@ -121,6 +128,12 @@ def test_answer_types():
     assert answer_type("How many programs are there?") == "number"
     assert answer_type("重庆共有多少个项目？") == "number"
     assert answer_type("Which university?") == ""
+    assert answer_type("What is the annual tuition fee at Queen Mary College?") == "number"
+    assert answer_type("What is the email address of the office?") == "email"
+    assert answer_type("What is the college's website?") == "web"
+    assert matches_type("email", "Write to office@cqcvc.edu.cn for details.")
+    assert not matches_type("email", "The office is in charge of foreign exchanges.")
+    assert matches_type("phone", "Call +86-23-67158993.") and matches_type("web", "See www.cq.cn.")
     assert matches_type("number", "The city hosts nine joint institutions.")
     assert not matches_type("number", "1. Promote the exchange of ideas.")
     assert matches_type("date", "On November 18, the alliance opened.")
@@ -147,3 +160,38 @@ def test_scores_across_languages_use_the_multilingual_channel():
 ])
 def test_orders_inside_a_question_are_dropped(question, kept):
     assert strip_instructions(question) == kept
+
+
+def test_a_question_that_asks_two_things_is_split():
+    assert split_question("Which UK university works with CQMU, and when was the alliance "
+                          "inaugurated?") == ["Which UK university works with CQMU?",
+                                              "When was the alliance inaugurated?"]
+    for whole in ("Which universities and which colleges signed?", "Who signed, and why?",
+                  "What did Jiangxi and Chongqing announce?"):
+        assert split_question(whole) == [whole]
+
+
+def test_answers_to_the_parts_are_combined_with_citations_numbered_anew():
+    first = compose("Who partnered with CQMU?",
+                    Retrieval("q1", [hit("Leicester partnered with CQMU.", 0.8)], []), DOCS, 0.45)
+    second = compose("Who chairs it?", Retrieval("q2", [hit("JUFE chairs the alliance.", 0.7,
+                                                            "b.txt", 5)], []), DOCS, 0.45)
+    nothing = compose("Who else?", Retrieval("q3", [hit("Weather.", 0.1)], []), DOCS, 0.45)
+    again = compose("Who partnered?", Retrieval("q4", [hit("Leicester partnered with CQMU.", 0.8)],
+                                               []), DOCS, 0.45)
+    both = combine([first, second, nothing, again], Retrieval("q1 | q2", [], []))
+    assert both.answer == ("Leicester partnered with CQMU. [1] JUFE chairs the alliance. [2] "
+                           "The documents don't say. Nothing in them answers: “Who else?” "
+                           "Leicester partnered with CQMU. [1]")
+    assert [(c.n, c.source) for c in both.citations] == [(1, "a.txt"), (2, "b.txt")]
+    assert not both.abstained and both.query == "q1 | q2"
+    assert combine([nothing, nothing], Retrieval("q", [], [])).abstained
+
+
+def test_retrievals_of_the_parts_are_merged_in_turn():
+    a = Retrieval("q1", [hit("A1.", 0.9), hit("A2.", 0.8)], [{"source": "a.txt"}])
+    b = Retrieval("q2", [hit("B1.", 0.5, "b.txt")], [{"source": "b.txt"}, {"source": "a.txt"}])
+    merged = merge([a, b])
+    assert [h.sentence.text for h in merged.hits] == ["A1.", "B1.", "A2."]
+    assert [d["source"] for d in merged.documents] == ["a.txt", "b.txt"]
+    assert merge([a]) is a

@@ -5,6 +5,7 @@ import pytest
 from qa.errors import DocumentError
 from qa.ingest import (chunk_document, clean_text, decode_bytes, find_metadata, load_corpus,
                        load_document, sentences_of, split_sentences)
+from qa.text import word_count
 from qa.types import SourceDoc
 
 from conftest import SEED_CORPUS
@@ -190,3 +191,26 @@ def test_an_overlong_sentence_becomes_its_own_chunk():
     chunks = chunk_document(doc, size=100, overlap=20)
     assert any(len(c.text) > 100 for c in chunks)
     assert chunks[-1].text == "Short two."
+
+
+def test_a_long_sentence_is_also_indexed_as_runs_of_its_clauses():
+    sentence = ("Four programs were launched, including a physics program between Chongqing "
+                "University and Novosibirsk State University, a pharmacy program with Southwest "
+                "University and New Zealand's University of Otago, a digital media arts program "
+                "with a Berlin university, and a diploma program with Ulyanovsk State Technical "
+                "University.")
+    doc = _doc("Short first sentence. " + sentence)
+    units = sentences_of(doc)
+    whole = [u for u in units if u.sentence_start < 0]
+    runs = [u for u in units if u.sentence_start >= 0]
+    assert [u.text for u in whole] == ["Short first sentence.", sentence]
+    assert any(u.text.startswith("a pharmacy program with Southwest University and New Zealand's "
+                                 "University of Otago") and "Novosibirsk" not in u.text for u in runs)
+    for run in runs:
+        assert doc.text[run.start:run.end] == run.text
+        assert run.sentence_span == (whole[1].start, whole[1].end)
+        assert whole[1].start <= run.start < run.end <= whole[1].end
+        assert 3 <= word_count(run.text) <= 25 or "," not in run.text
+    assert len({u.id for u in units}) == len(units)
+    assert [u for u in sentences_of(_doc("A short sentence, with a comma."))
+            if u.sentence_start >= 0] == []

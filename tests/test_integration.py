@@ -92,6 +92,27 @@ def test_follow_up_uses_history(service):
     assert answer.citations[0].source == "xinhua-jiangxi-sino-foreign-cooperative-education-alliance.txt"
 
 
+def test_a_question_in_two_parts_gets_both_answered_from_two_documents(service):
+    answer = service.ask("Which UK university works with Chongqing Medical University, and which "
+                         "Australian university signed with Jiangxi University of Finance and "
+                         "Economics?")
+    assert "Leicester" in answer.answer and "University of Technology Sydney" in answer.answer
+    assert {c.source for c in answer.citations} == {
+        "chongqing-international-education-framework.txt",
+        "xinhua-jiangxi-sino-foreign-cooperative-education-alliance.txt"}
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    _quotes_are_exact(service, answer)
+
+
+def test_one_partnership_in_a_long_sentence_is_quoted_on_its_own(service):
+    answer = service.ask("Which New Zealand university runs a pharmacy program with Southwest "
+                         "University?")
+    assert "University of Otago" in answer.answer
+    assert len(answer.answer.split()) <= 40  # the clause, not the 110-word sentence it sits in
+    assert "Tchaikovsky" not in answer.answer
+    _quotes_are_exact(service, answer)
+
+
 def test_cli_index_and_ask_json(tmp_path):
     shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
     env = {**os.environ, "QA_CORPUS_DIR": str(tmp_path / "corpus"),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from qa.prompts import ABSTAIN
+from qa.prompts import ABSTAIN, ABSTAIN_UNKNOWN
 from qa.retrieve import Retrieval
-from qa.text import answer_type, matches_type, terms, word_count
+from qa.text import answer_type, clause_spans, matches_type, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
 
 FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
@@ -21,7 +21,6 @@ _LIST_QUESTION = re.compile(
     r"|\bwhat (measures|factors|programs|steps)\b|哪些|列出|列举|有哪",
     re.I,
 )
-_CLAUSE_END = re.compile(r"[,;，；、]\s*")
 
 
 @dataclass(frozen=True)
@@ -53,8 +52,7 @@ def excerpt(hit: Hit, question: str, max_words: int) -> Passage:
     s = hit.sentence
     if word_count(s.text) <= max_words:
         return Passage(hit, s.start, s.end, s.text)
-    bounds = [0] + [m.end() for m in _CLAUSE_END.finditer(s.text)] + [len(s.text)]
-    clauses = [(a, b) for a, b in zip(bounds, bounds[1:]) if s.text[a:b].strip()]
+    clauses = clause_spans(s.text)
     wanted = set(terms(question))
     kind = answer_type(question)
     best, best_value = (0, len(s.text)), -1.0
@@ -69,19 +67,16 @@ def excerpt(hit: Hit, question: str, max_words: int) -> Passage:
             value -= 0.01 * word_count(piece)  # the shorter of two equally good runs
             if value > best_value:
                 best, best_value = (a, b), value
-    a, b = best
-    piece = s.text[a:b]
-    a += len(piece) - len(piece.lstrip())
-    b = a + len(piece.strip().rstrip(",;，；、").rstrip())
+    a, b = trim_span(s.text, *best)
     return Passage(hit, s.start + a, s.start + b, s.text[a:b])
 
 
 _ITEM_LINE = re.compile(r"^[ \t]*(\d{1,2})[.、)][ \t]*(.+)$", re.M)
 
 
-def enumeration(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Spans of the labels of a numbered list (1., 2., ...) that holds the span start:end or
-    directly follows it; a label is an item's text up to its first colon."""
+def enumeration(text: str, start: int, end: int, inside: bool = True) -> list[tuple[int, int]]:
+    """Spans of the labels of a numbered list (1., 2., ...) that directly follows the span
+    start:end or (with `inside`) holds it; a label is an item's text up to its first colon."""
     runs: list[list[re.Match]] = []
     for match in _ITEM_LINE.finditer(text):
         previous = runs[-1][-1] if runs else None
@@ -91,9 +86,9 @@ def enumeration(text: str, start: int, end: int) -> list[tuple[int, int]]:
         elif match.group(1) == "1":
             runs.append([match])
     for run in runs:
-        inside = run[0].start() <= start < run[-1].end()
+        holds = inside and run[0].start() <= start < run[-1].end()
         follows = run[0].start() >= end and not text[end:run[0].start()].strip()
-        if len(run) >= 2 and (inside or follows):
+        if len(run) >= 2 and (holds or follows):
             spans = []
             for item in run:
                 label_end = re.search(r"[:：]|$", item.group(2)).start()
@@ -104,15 +99,17 @@ def enumeration(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _enumerated(question: str, hits: list[Hit], documents: dict,
                 min_score: float) -> list[Passage]:
-    """For a list question whose best passages sit on a numbered list: the list's items."""
-    if not hits or hits[0].score < min_score or not is_list_question(question):
+    """The items of a numbered list that the best passage introduces (any question: the list
+    answers what its lead-in names) or, for a list question, that holds the best passages."""
+    if not hits or hits[0].score < min_score:
         return []
-    for hit in hits[:3]:
+    listing = is_list_question(question)
+    for hit in hits[:3] if listing else hits[:1]:
         if hit.score < hits[0].score - LIST_MARGIN:
             break
         s = hit.sentence
         text = documents.get(s.source, {}).get("text", "")
-        spans = enumeration(text, s.start, s.end)
+        spans = enumeration(text, *s.sentence_span, inside=listing)
         if spans:
             return [Passage(hit, a, b, text[a:b]) for a, b in spans]
     return []
@@ -162,18 +159,22 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
 def _as_sentence(passage: Passage) -> str:
     """The passage as it reads in the answer: an excerpt from inside a sentence is marked."""
     s = passage.hit.sentence
+    start, end = s.sentence_span
     text = passage.text
-    if not s.start <= passage.start < s.end:  # an item of a list, quoted as it stands
+    if not start <= passage.start < end:  # an item of a list, quoted as it stands
         return text
-    if passage.start > s.start:
+    if passage.start > start:
         text = "…" + text
-    if passage.end < s.end:
+    if passage.end < end:
         text = text + "…"
     return text
 
 
 def compose(question: str, retrieval: Retrieval, documents: dict, min_score: float) -> Answer:
     """Build the answer from the retrieval; abstain when no sentence scores `min_score`."""
+    if retrieval.unknown:
+        return Answer(ABSTAIN_UNKNOWN.format(names=", ".join(f"“{n}”" for n in retrieval.unknown)),
+                      True, [], retrieval.query, retrieval.documents)
     chosen = select_passages(question, retrieval.hits, min_score, documents)
     if not chosen:
         return Answer(ABSTAIN.format(question=question.strip()), True, [], retrieval.query,
@@ -188,3 +189,25 @@ def compose(question: str, retrieval: Retrieval, documents: dict, min_score: flo
                                   doc.get("date", "")))
         parts.append(f"{_as_sentence(passage)} [{n}]")
     return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents)
+
+
+def combine(parts: list[Answer], retrieval: Retrieval) -> Answer:
+    """The answers to the parts of a question as one answer, citations numbered anew; a part
+    the documents don't answer says so."""
+    if len(parts) == 1:
+        return parts[0]
+    texts: list[str] = []
+    citations: list[Citation] = []
+    known: dict[tuple, int] = {}  # a passage two parts cite keeps one number
+    for part in parts:
+        numbers = {}
+        for c in part.citations:
+            key = (c.source, c.start, c.end)
+            if key not in known:
+                known[key] = len(citations) + 1
+                citations.append(replace(c, n=known[key]))
+            numbers[c.n] = known[key]
+        texts.append(re.sub(r"\[(\d+)\]", lambda m: f"[{numbers.get(int(m.group(1)), m.group(1))}]",
+                            part.answer))
+    return Answer(" ".join(texts), all(p.abstained for p in parts), citations, retrieval.query,
+                  retrieval.documents)

@@ -32,7 +32,7 @@ from qa.store import COLLECTIONS, ChromaStore
 from qa.types import SourceDoc
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: runs of clauses of long sentences
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates
 
@@ -58,9 +58,10 @@ class IndexReport:
 
 def _pipeline_fingerprint() -> str:
     """Changes whenever the cleaning or splitting code changes, so the index is rebuilt."""
-    from qa import ingest
+    from qa import ingest, text
 
-    return hashlib.sha256(Path(ingest.__file__).read_bytes()).hexdigest()[:16]
+    code = b"".join(Path(m.__file__).read_bytes() for m in (ingest, text))
+    return hashlib.sha256(code).hexdigest()[:16]
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -217,7 +218,9 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
             rows += [("chunks", c.id, c.text, {**meta, "start": c.start, "end": c.end})
                      for c in chunks]
             for kind in ("sentences", "sentences_ml") if embedders[1] else ("sentences",):
-                rows += [(kind, s.id, s.text, {**meta, "start": s.start, "end": s.end})
+                rows += [(kind, s.id, s.text, {**meta, "start": s.start, "end": s.end,
+                                               "sentence_start": s.sentence_start,
+                                               "sentence_end": s.sentence_end})
                          for s in sentences]
             report.chunks_embedded += len(chunks)
             added[doc.source] = {

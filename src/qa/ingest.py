@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.errors import DocumentError
+from qa.text import clause_spans, trim_span, word_count
 from qa.types import Chunk, Sentence, SourceDoc
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
@@ -342,11 +343,41 @@ def _stable_id(*parts: object) -> str:
     return hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()[:20]
 
 
+LONG_SENTENCE_WORDS = 40  # a sentence longer than this is also indexed as runs of clauses
+CLAUSE_RUN_WORDS = 25  # the most words in one run of clauses
+
+
+def clause_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """For a long sentence text[start:end], the spans of the longest runs of its clauses of at
+    most CLAUSE_RUN_WORDS words, one starting at each clause. A long sentence listing several
+    partnerships reads to an embedding as an average of them all; a run of clauses is matched
+    on the one a question asks about."""
+    sentence = text[start:end]
+    if word_count(sentence) <= LONG_SENTENCE_WORDS:
+        return []
+    clauses = clause_spans(sentence)
+    runs: list[tuple[int, int]] = []
+    for i, (a, _) in enumerate(clauses):
+        j = i
+        while (j + 1 < len(clauses)
+               and word_count(sentence[a:clauses[j + 1][1]]) <= CLAUSE_RUN_WORDS):
+            j += 1
+        run = trim_span(sentence, a, clauses[j][1])
+        span = (start + run[0], start + run[1])
+        if span not in runs and span != (start, end) and word_count(sentence[run[0]:run[1]]) >= 3:
+            runs.append(span)
+    return runs
+
+
 def sentences_of(doc: SourceDoc) -> list[Sentence]:
-    return [
-        Sentence(_stable_id(doc.source, s, e, doc.text[s:e]), doc.source, doc.text[s:e], s, e)
-        for s, e in split_sentences(doc.text)
-    ]
+    """The document's sentences, each long one followed by its runs of clauses."""
+    units: list[Sentence] = []
+    for s, e in split_sentences(doc.text):
+        units.append(Sentence(_stable_id(doc.source, s, e, doc.text[s:e]), doc.source,
+                              doc.text[s:e], s, e))
+        units += [Sentence(_stable_id(doc.source, a, b, doc.text[a:b]), doc.source,
+                           doc.text[a:b], a, b, s, e) for a, b in clause_runs(doc.text, s, e)]
+    return units
 
 
 def chunk_document(doc: SourceDoc, size: int, overlap: int) -> list[Chunk]:

@@ -1,6 +1,7 @@
 """Fixed texts the assistant says."""
 
 ABSTAIN = "The documents don't say. Nothing in them answers: “{question}”"
+ABSTAIN_UNKNOWN = "The documents don't say: they never mention {names}."
 
 GROUNDED_SYSTEM = (
     "You answer questions using only the numbered sources you are given. Write one to three "

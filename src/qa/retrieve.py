@@ -8,24 +8,35 @@ features that each channel gives, plus whether the sentence holds the kind of an
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from qa.embedders import Embedder
 from qa.store import ChromaStore
-from qa.text import answer_type, has_chinese, matches_type, term_set, terms
+from qa.text import (answer_type, has_chinese, matches_type, names, stem, term_set, terms,
+                     word_terms)
 from qa.types import Hit, Sentence
 
 RRF_K = 60
-CHANNEL_DEPTH = 20  # items each channel ranks before fusion
+CHANNEL_DEPTH = 20  # items each channel ranks before fusion (sentences: twice as many, since a
+# long sentence is there with its runs of clauses)
 DOCUMENTS_RETURNED = 10
 RERANK_DEPTH = 20  # best sentences a cross-encoder re-scores
 RERANK_SHARE = 0.7  # the cross-encoder's share of a re-ranked sentence's score
 CONTEXT_SHARE = 0.8  # how much the previous sentence's words count towards a sentence's match
+CARRIED_SHARE = 0.5  # how much a follow-up's words from earlier turns count against its own
+NAME_HITS = 3  # a name in the question must be in a document of one of the best sentences
+NAME_PREFIX = 5  # letters of a name that must match some word there
+NAME_SIMILARITY = 0.6  # or: multilingual similarity of a name to some word there
+TRANSLATION_SIMILARITY = 0.5  # least multilingual similarity of a word and its translation
+TRANSLATION_SPREAD = 0.1  # a word's translations lie within this of its best one
+
+TermWeights = dict[frozenset[str], float]  # a query term (the words that stand for it) -> weight
 
 
 @dataclass(frozen=True)
@@ -59,12 +70,13 @@ class Retrieval:
     query: str
     hits: list[Hit]  # best first, headings left out
     documents: list[dict]  # {"source", "title", "score"}, best first
+    unknown: list[str] = field(default_factory=list)  # names asked about that no document has
 
 
 def score(f: Features, w: Weights) -> float:
     """A sentence's score from its features."""
-    if f.cross:  # MiniLM and word overlap mean nothing across languages: USE stands in
-        text = (w.dense + w.multilingual + w.lexical) * (f.multilingual + w.cross_offset)
+    if f.cross:  # MiniLM means nothing across languages: USE stands in, words are translated
+        text = (w.dense + w.multilingual) * (f.multilingual + w.cross_offset) + w.lexical * f.lexical
     else:
         text = w.dense * f.dense + w.multilingual * f.multilingual + w.lexical * f.lexical
     return text + w.document * f.document - (0.0 if f.typed else w.wrong_type)
@@ -98,13 +110,69 @@ class Lexical:
         best = np.argsort(-scores)[:depth]
         return [self.sources[i] for i in best if scores[i] > 0]
 
-    def coverage(self, query_terms: set[str], text: str) -> float:
-        """IDF-weighted share of the query's terms found in the text."""
-        if not query_terms:
+    def weigh(self, query_terms: set[str], focus: set[str] | None = None) -> TermWeights:
+        """Each query term's IDF; terms outside `focus` (carried from earlier turns) count less."""
+        return {frozenset([t]): self.idf.get(t, self.unknown_idf)
+                * (1.0 if focus is None or t in focus else CARRIED_SHARE) for t in query_terms}
+
+    def weigh_translations(self, translations: dict[str, set[str]]) -> TermWeights:
+        """Each question term as the set of its translations, weighted by their highest IDF."""
+        return {frozenset(alts): max(self.idf.get(t, self.unknown_idf) for t in alts)
+                for alts in translations.values()}
+
+    def coverage(self, weights: TermWeights, text: str) -> float:
+        """Weighted share of the query's terms (each a set of words that stand for it) found in
+        the text."""
+        if not weights:
             return 0.0
         found = term_set(text)
-        weight = {t: self.idf.get(t, self.unknown_idf) for t in query_terms}
-        return sum(w for t, w in weight.items() if t in found) / sum(weight.values())
+        return sum(w for alts, w in weights.items() if alts & found) / sum(weights.values())
+
+
+class Translator:
+    """Word translations found in the multilingual space: each question word's nearest words
+    among those of the candidate documents in the other language (项目 -> programme, programs),
+    so a Chinese question is matched word by word against English text and the reverse."""
+
+    def __init__(self, multilingual: Embedder, documents: dict) -> None:
+        self.multilingual = multilingual
+        self.documents = documents
+        self._vocabulary: dict[str, tuple[list[str], np.ndarray]] = {}  # per document
+
+    def _words(self, source: str) -> tuple[list[str], np.ndarray]:
+        if source not in self._vocabulary:
+            pairs = word_terms(self.documents[source].get("text", ""))
+            vectors = self.multilingual.embed(list(pairs)) if pairs else np.zeros((0, 1))
+            self._vocabulary[source] = (list(pairs.values()), vectors)
+        return self._vocabulary[source]
+
+    def neighbour(self, word: str, sources: list[str]) -> bool:
+        """Whether the documents have a word of about the same meaning ("British": "UK")."""
+        vectors = [v for _, v in map(self._words, sources) if len(v)]
+        if not vectors:
+            return False
+        similarity = np.concatenate(vectors) @ self.multilingual.embed([word])[0]
+        return float(similarity.max()) >= NAME_SIMILARITY
+
+    def translate(self, question: str, sources: list[str]) -> dict[str, set[str]]:
+        """For each term of the question, the terms of the other-language documents that
+        translate it (none when no document is in another language)."""
+        chinese = has_chinese(question)
+        foreign = [self._words(s) for s in sources
+                   if (self.documents[s].get("language") == "zh") != chinese]
+        asked = word_terms(question)
+        if not foreign or not asked:
+            return {}
+        words = [t for terms_, _ in foreign for t in terms_]
+        similarity = self.multilingual.embed(list(asked)) @ np.concatenate(
+            [v for _, v in foreign if len(v)]).T
+        out: dict[str, set[str]] = {}
+        for term, row in zip(asked.values(), similarity):
+            best = float(row.max()) if len(row) else 0.0
+            if best >= TRANSLATION_SIMILARITY:
+                picked = np.flatnonzero(row >= max(TRANSLATION_SIMILARITY, best - TRANSLATION_SPREAD))
+                out.setdefault(term, set()).update(words[i] for i in picked)
+        return out
 
 
 def _fuse(rankings: list[list[str]], weights: tuple[float, ...]) -> dict[str, float]:
@@ -117,6 +185,21 @@ def _fuse(rankings: list[list[str]], weights: tuple[float, ...]) -> dict[str, fl
     return {source: value / top for source, value in fused.items()}
 
 
+def merge(retrievals: list[Retrieval]) -> Retrieval:
+    """The retrievals of the parts of a question as one: hits and documents taken in turn."""
+    if len(retrievals) == 1:
+        return retrievals[0]
+    hits = [h for row in itertools.zip_longest(*(r.hits for r in retrievals)) for h in row if h]
+    documents: dict[str, dict] = {}
+    for row in itertools.zip_longest(*(r.documents for r in retrievals)):
+        for doc in row:
+            if doc and doc["source"] not in documents:
+                documents[doc["source"]] = doc
+    return Retrieval(" | ".join(r.query for r in retrievals), hits,
+                     list(documents.values())[:DOCUMENTS_RETURNED],
+                     list(dict.fromkeys(n for r in retrievals for n in r.unknown)))
+
+
 def rerank(reranker, query: str, hits: list[Hit]) -> list[Hit]:
     """The best sentences re-scored: mostly the cross-encoder, partly the features."""
     head, tail = hits[:RERANK_DEPTH], hits[RERANK_DEPTH:]
@@ -127,11 +210,19 @@ def rerank(reranker, query: str, hits: list[Hit]) -> list[Hit]:
     return head + tail
 
 
-def _previous_sentences(items: list) -> dict[str, str]:
-    """For each sentence id, the text of the sentence before it in the same document."""
-    ordered = sorted(items, key=lambda i: (i.metadata["source"], i.metadata["start"]))
-    return {b.id: a.text for a, b in zip(ordered, ordered[1:])
-            if a.metadata["source"] == b.metadata["source"]}
+def _contexts(items: list) -> dict[str, str]:
+    """For each unit id, the text it leans on: for a sentence the one before it in the same
+    document, for a run of clauses the rest of its sentence."""
+    whole = [i for i in items if i.metadata.get("sentence_start", -1) < 0]
+    ordered = sorted(whole, key=lambda i: (i.metadata["source"], i.metadata["start"]))
+    out = {b.id: a.text for a, b in zip(ordered, ordered[1:])
+           if a.metadata["source"] == b.metadata["source"]}
+    by_span = {(i.metadata["source"], i.metadata["start"]): i.text for i in whole}
+    for item in items:
+        meta = item.metadata
+        if meta.get("sentence_start", -1) >= 0:
+            out[item.id] = by_span.get((meta["source"], meta["sentence_start"]), "")
+    return out
 
 
 class Retriever:
@@ -144,31 +235,59 @@ class Retriever:
         self.weights = weights or Weights()
         self.lexical = Lexical(store)
         self.reranker = reranker
+        self.translator = Translator(multilingual, documents) if multilingual else None
         self._cache: dict[str, tuple[list, np.ndarray, np.ndarray]] = {}  # per document
+        self._words: dict[str, tuple[frozenset[str], set[str]]] = {}  # per document
 
-    def search(self, query: str) -> Retrieval:
+    def search(self, query: str, focus: str | None = None) -> Retrieval:
+        """Rank documents and sentences for `query`; `focus` is the question itself where the
+        query also carries words of earlier turns (a follow-up), whose words then count more."""
         w = self.weights
         dense_q = self.embedder.embed([query])[0]
         multi_q = self.multilingual.embed([query])[0] if self.multilingual else None
         query_terms = terms(query)
         rankings = [[i.metadata["source"] for i in self.store.query("chunks", dense_q, CHANNEL_DEPTH)],
                     [i.metadata["source"] for i in self.store.query("sentences_ml", multi_q,
-                                                                    CHANNEL_DEPTH)]
+                                                                    2 * CHANNEL_DEPTH)]
                     if multi_q is not None else [],
                     self.lexical.rank(query_terms, CHANNEL_DEPTH)]
         fused = _fuse(rankings, w.channels)
         ranked = sorted(fused, key=fused.get, reverse=True)
         documents = [{"source": s, "title": self.documents[s]["title"], "score": round(fused[s], 4)}
                      for s in ranked[:DOCUMENTS_RETURNED]]
+        weights = self.lexical.weigh(set(query_terms), set(terms(focus)) if focus else None)
         hits = self._sentences(query, ranked[: w.sentence_documents], fused, dense_q, multi_q,
-                               set(query_terms))
+                               weights)
         if self.reranker is not None:
             hits = rerank(self.reranker, query, hits)
-        return Retrieval(query, hits, documents)
+        return Retrieval(query, hits, documents, self.unknown_names(focus or query, hits))
+
+    def unknown_names(self, question: str, hits: list[Hit]) -> list[str]:
+        """Names the question asks about that no document of the best sentences has in any form
+        (a name's first letters stand for its forms, "Russian" for "Russia"; a word of like
+        meaning counts too, "British" for "UK"). Such a question is about something else."""
+        sources = list(dict.fromkeys(h.sentence.source for h in hits[:NAME_HITS]))
+        out = []
+        for name in names(question):
+            term = stem(name.lower())
+            if any(term in words or term[:NAME_PREFIX] in prefixes
+                   for words, prefixes in map(self._vocabulary, sources)):
+                continue
+            if not (self.translator and self.translator.neighbour(name, sources)):
+                out.append(name)
+        return out
+
+    def _vocabulary(self, source: str) -> tuple[frozenset[str], set[str]]:
+        """A document's terms and their first letters."""
+        if source not in self._words:
+            words = frozenset(terms(self.documents[source].get("text", "")))
+            self._words[source] = (words, {t[:NAME_PREFIX] for t in words
+                                           if len(t) >= NAME_PREFIX})
+        return self._words[source]
 
     def _sentences(self, query: str, sources: list[str], fused: dict[str, float],
                    dense_q: np.ndarray, multi_q: np.ndarray | None,
-                   query_terms: set[str]) -> list[Hit]:
+                   term_weights: dict[str, float]) -> list[Hit]:
         if not sources:
             return []
         items, vectors, ml_vectors = self._load_sentences(sources)
@@ -176,22 +295,26 @@ class Retriever:
         multi = ml_vectors @ multi_q if multi_q is not None else np.zeros(len(items))
         kind = answer_type(query)
         chinese_question = has_chinese(query)
-        previous = _previous_sentences(items)
+        context = _contexts(items)
+        translated = self.lexical.weigh_translations(self.translator.translate(query, sources)) \
+            if self.translator else {}
         hits = []
         for item, d, m in zip(items, dense, multi):
-            if is_heading(item.text):
+            if item.metadata.get("sentence_start", -1) < 0 and is_heading(item.text):
                 continue
             meta = item.metadata
             # a sentence often leans on the one before it ("these partnerships ... total 75")
-            lexical = max(self.lexical.coverage(query_terms, item.text),
+            cross = multi_q is not None and chinese_question != has_chinese(item.text)
+            weights = translated if cross else term_weights
+            lexical = max(self.lexical.coverage(weights, item.text),
                           CONTEXT_SHARE * self.lexical.coverage(
-                              query_terms, previous.get(item.id, "") + " " + item.text))
+                              weights, context.get(item.id, "") + " " + item.text))
             features = Features(
                 dense=float(d), multilingual=float(m), lexical=lexical,
-                document=fused[meta["source"]], typed=matches_type(kind, item.text),
-                cross=multi_q is not None and chinese_question != has_chinese(item.text))
-            hits.append(Hit(Sentence(item.id, meta["source"], item.text, meta["start"], meta["end"]),
-                            meta["title"], score(features, self.weights), features))
+                document=fused[meta["source"]], typed=matches_type(kind, item.text), cross=cross)
+            sentence = Sentence(item.id, meta["source"], item.text, meta["start"], meta["end"],
+                                meta.get("sentence_start", -1), meta.get("sentence_end", -1))
+            hits.append(Hit(sentence, meta["title"], score(features, self.weights), features))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits
 

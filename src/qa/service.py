@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from qa.answer import compose
+from qa.answer import combine, compose
 from qa.config import Settings
 from qa.embedders import Embedder, SentenceTransformerEmbedder, make_multilingual
 from qa.errors import BadQuestion
@@ -18,7 +18,7 @@ from qa.index import IndexReport, Progress, build_index, open_index
 from qa.llms import make_chat_model
 from qa.prompts import ABSTAIN
 from qa.rerankers import make_reranker
-from qa.retrieve import Retriever
+from qa.retrieve import Retrieval, Retriever, merge
 from qa.types import Answer
 
 _FOLLOW_UP = re.compile(
@@ -70,6 +70,19 @@ def standalone_query(question: str, history: list[dict] | None) -> str:
     return question
 
 
+_NEXT_QUESTION = re.compile(r",?\s+and\s+(?=(?:which|what|who|whom|when|where|how|why)\b)", re.I)
+
+
+def split_question(question: str) -> list[str]:
+    """The parts of a question that asks two things ("Which X ..., and when was Y ...?"); each
+    part is answered from its own retrieval, so one part's passages do not crowd out the other's."""
+    parts = [p.strip(" ,;?") for p in _NEXT_QUESTION.split(question)]
+    parts = [p[:1].upper() + p[1:] + "?" for p in parts]
+    if len(parts) < 2 or any(len(p.split()) < 4 for p in parts):
+        return [question]
+    return parts
+
+
 def make_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(settings.embedding_model)
 
@@ -94,16 +107,25 @@ class QAService:
         if self.llm is not None:
             self.chain = self.chain | RunnableLambda(self._generate)
 
+    def retrieve_parts(self, question: str, history: list[dict] | None) -> list[tuple[str, Retrieval]]:
+        """Each part of the question with its retrieval; a follow-up searched with the earlier
+        turn it leans on."""
+        parts = []
+        for part in split_question(question):
+            query = self._query(part, history)
+            parts.append((part, self.retriever.search(query, part if query != part else None)))
+        return parts
+
     def _retrieve(self, state: dict) -> dict:
         started = time.perf_counter()
-        retrieval = self.retriever.search(state["query"])
+        parts = self.retrieve_parts(state["question"], state["history"])
         state["timings_ms"]["retrieve"] = (time.perf_counter() - started) * 1000
-        return {**state, "retrieval": retrieval}
+        return {**state, "parts": parts, "retrieval": merge([r for _, r in parts])}
 
     def _compose(self, state: dict) -> dict:
         started = time.perf_counter()
-        answer = compose(state["question"], state["retrieval"], self.documents,
-                         self.settings.min_score)
+        answer = combine([compose(part, retrieval, self.documents, self.settings.min_score)
+                          for part, retrieval in state["parts"]], state["retrieval"])
         state["timings_ms"]["answer"] = (time.perf_counter() - started) * 1000
         return {**state, "answer": answer} if self.llm is not None else answer
 
@@ -131,7 +153,7 @@ class QAService:
         if not text:  # nothing but orders to the assistant: there is nothing to look up
             return Answer(ABSTAIN.format(question=question.strip()), True, [], "",
                           timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)})
-        state = {"question": text, "query": self._query(text, history), "timings_ms": timings,
+        state = {"question": text, "history": history, "timings_ms": timings,
                  "on_token": on_token}
         answer = self.chain.invoke(state)
         timings["total"] = (time.perf_counter() - started) * 1000

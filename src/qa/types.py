@@ -34,13 +34,21 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence of a document's cleaned text, the unit an answer quotes."""
+    """One sentence of a document's cleaned text, or a run of clauses of a long one: the unit an
+    answer quotes."""
 
     id: str
     source: str
     text: str
     start: int
     end: int
+    sentence_start: int = -1  # the whole sentence a run of clauses comes from (-1: this one)
+    sentence_end: int = -1
+
+    @property
+    def sentence_span(self) -> tuple[int, int]:
+        return (self.sentence_start, self.sentence_end) if self.sentence_start >= 0 \
+            else (self.start, self.end)
 
 
 @dataclass(frozen=True)

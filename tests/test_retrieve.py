@@ -1,0 +1,100 @@
+"""Retrieval helpers as units: term weights, names the corpus lacks, word translations."""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from qa.answer import compose
+from qa.embedders import HashingEmbedder
+from qa.retrieve import CARRIED_SHARE, Lexical, Retrieval, Retriever, Translator
+from qa.text import names, terms
+from qa.types import Hit, Sentence
+
+TEXTS = ["Chongqing Medical University works with the University of Leicester in the UK.",
+         "Russia's Novosibirsk State University runs a physics program with Chongqing University.",
+         "The alliance was inaugurated in Nanchang on November 18."]
+
+
+class Chunks:
+    """The one store call Lexical makes."""
+
+    def get(self, kind: str):
+        return [SimpleNamespace(text=t, metadata={"source": f"{i}.txt"})
+                for i, t in enumerate(TEXTS)], None
+
+
+class WordVectors:
+    """A multilingual embedder for a handful of words: synonyms and translations share a vector."""
+
+    GROUPS = [("项目", "programs", "program"), ("物理", "physics"), ("british", "uk"),
+              ("大学", "university", "universities")]
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.others: dict[str, int] = {}  # any other word: a dimension of its own
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), 100), dtype=np.float32)
+        for row, text in enumerate(texts):
+            group = next((i for i, g in enumerate(self.GROUPS) if text.lower() in g), None)
+            if group is None:
+                group = self.others.setdefault(text.lower(), len(self.GROUPS) + len(self.others))
+            out[row, group] = 1.0
+        return out
+
+
+def test_names_are_the_capitalised_words_after_the_first():
+    assert names("Which university in Jiangxi partners with Harvard University?") == [
+        "Jiangxi", "Harvard", "University"]
+    assert names("Who signed in May? What about Sino-Foreign programs?") == ["Sino-Foreign"]
+    assert names("重庆有多少个项目？") == []
+
+
+def test_names_the_best_documents_lack_even_in_another_form():
+    documents = {f"{i}.txt": {"text": t, "language": "en"} for i, t in enumerate(TEXTS)}
+    retriever = Retriever(Chunks(), HashingEmbedder(), WordVectors(), documents)
+    hits = [Hit(Sentence("s", "0.txt", TEXTS[0], 0, len(TEXTS[0])), "T", 0.9),
+            Hit(Sentence("t", "1.txt", TEXTS[1], 0, len(TEXTS[1])), "T", 0.8)]
+    question = ("Does Harvard or a British, Russian or Oslo university work with Leicester or "
+                "Chongqing Universities in Nanchang?")
+    assert retriever.unknown_names(question, hits) == ["Harvard", "Oslo", "Nanchang"]
+    assert retriever.unknown_names(question, hits[:1]) == ["Harvard", "Russian", "Oslo", "Nanchang"]
+
+
+def test_a_follow_ups_own_words_weigh_more_than_the_carried_ones():
+    lexical = Lexical(Chunks())
+    query = set(terms("Which university did Nanchang sign with? When was it inaugurated?"))
+    weights = lexical.weigh(query, set(terms("When was it inaugurated?")))
+    own = weights[frozenset(terms("inaugurated"))]
+    carried = weights[frozenset(terms("Nanchang"))]
+    assert carried == CARRIED_SHARE * lexical.idf[terms("Nanchang")[0]]
+    assert own == lexical.idf[terms("inaugurated")[0]]
+    text = "The alliance was inaugurated in Nanchang on November 18."
+    assert lexical.coverage(weights, text) > lexical.coverage(lexical.weigh(query), text) - 1e-9
+
+
+def test_chinese_question_words_are_translated_to_the_words_of_english_documents():
+    documents = {f"{i}.txt": {"text": t, "language": "en"} for i, t in enumerate(TEXTS)}
+    embedder = WordVectors()
+    translator = Translator(embedder, documents)
+    translations = translator.translate("哪所大学开设物理项目？", ["0.txt", "1.txt"])
+    assert translations["物理"] == {"physic"}
+    assert translations["项目"] == {"program"}
+    assert translations["大学"] == {"universiti"}
+    lexical = Lexical(Chunks())
+    weights = lexical.weigh_translations(translations)
+    assert lexical.coverage(weights, TEXTS[1]) == 1.0
+    assert lexical.coverage(weights, TEXTS[2]) == 0.0
+    assert translator.translate("Which university runs physics?", ["0.txt"]) == {}  # same language
+    assert translator.neighbour("British", ["0.txt"]) and not translator.neighbour("Oslo", ["0.txt"])
+    calls = embedder.calls
+    translator.translate("物理项目？", ["0.txt", "1.txt"])
+    assert embedder.calls == calls + 1  # the documents' words are embedded once
+
+
+def test_a_question_about_a_name_no_document_has_is_refused_naming_it():
+    retrieval = Retrieval("q", [], [], unknown=["Harvard"])
+    answer = compose("Which university partners with Harvard?", retrieval, {}, 0.3)
+    assert answer.abstained and not answer.citations
+    assert answer.answer == "The documents don't say: they never mention “Harvard”."
