@@ -3,11 +3,12 @@
 Retrieves every case once, then re-scores the candidates under each weight setting of a grid,
 composes the answers and scores them as `qa eval` does. For each setting the abstention
 threshold is swept; the objective is overall accuracy (answerable cases answered correctly,
-unanswerable ones abstained on). Prints the best settings on the tuning sets and, for them,
-the figures on the held-out sets.
+unanswerable ones abstained on), optionally among the settings that keep false abstention under
+a bound. Prints the best settings on the tuning sets and, for them, the figures on the held-out
+sets.
 
 Run: .venv/bin/python benchmarks/tune.py --tune evals/partnerships.jsonl ../shared/data/squad2-dev-sample \
-         [--check ../shared/data/cmrc2018-dev-sample] [--work DIR]
+         [--max-false-abstention 0.1] [--check ../shared/data/cmrc2018-dev-sample] [--work DIR]
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tune", nargs="+", required=True, help="eval files or dataset folders")
     parser.add_argument("--check", nargs="*", default=[], help="held-out eval files or datasets")
+    parser.add_argument("--max-false-abstention", type=float, default=1.0,
+                        help="only settings that refuse at most this share of answerable cases, "
+                        "on every tuning set")
     parser.add_argument("--work", type=Path, help="keep the datasets' indexes here (updated "
                         "incrementally on the next run) instead of in a temporary folder")
     args = parser.parse_args()
@@ -101,6 +105,8 @@ def main() -> None:
                     for (svc, cases), r in zip(tune, tune_retrievals)]
             for threshold in THRESHOLDS:
                 per_set = [accuracy(r, threshold) for r in rows]
+                if any(a["false_abstention"] > args.max_false_abstention for a in per_set):
+                    continue
                 objective = sum(a["overall"] for a in per_set) / len(per_set)
                 results.append((objective, weights, threshold, per_set))
         results.sort(key=lambda r: r[0], reverse=True)

@@ -6,7 +6,8 @@ from qa.answer import combine, compose, enumeration, excerpt, is_list_question, 
 from qa.errors import BadQuestion
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
-from qa.text import answer_type, matches_type, terms
+from qa.questions import answer_type, matches_type
+from qa.text import terms
 from qa.types import Hit, Sentence
 
 DOCS = {"a.txt": {"title": "A", "publisher": "Pub", "date": "2025-01-02"}, "b.txt": {"title": "B"}}
@@ -127,7 +128,12 @@ def test_answer_types():
     assert answer_type("When was the alliance founded?") == "date"
     assert answer_type("How many programs are there?") == "number"
     assert answer_type("重庆共有多少个项目？") == "number"
-    assert answer_type("Which university?") == ""
+    assert answer_type("Which country?") == ""
+    assert answer_type("Which Russian university runs physics?") == "school"
+    assert answer_type("江西联盟的理事长单位是哪所大学？") == "school"
+    question = "Which Russian university runs a physics program with Chongqing University?"
+    assert matches_type("school", "It runs with Russia's Novosibirsk State University.", question)
+    assert not matches_type("school", "Chongqing University runs physics.", question)
     assert answer_type("What is the annual tuition fee at Queen Mary College?") == "number"
     assert answer_type("What is the email address of the office?") == "email"
     assert answer_type("What is the college's website?") == "web"
@@ -195,3 +201,29 @@ def test_retrievals_of_the_parts_are_merged_in_turn():
     assert [h.sentence.text for h in merged.hits] == ["A1.", "B1.", "A2."]
     assert [d["source"] for d in merged.documents] == ["a.txt", "b.txt"]
     assert merge([a]) is a
+
+
+def test_who_wrote_an_article_is_answered_from_its_byline_citing_its_title():
+    text = "Chongqing Expands Partnerships\n\nChongqing approved six programs."
+    docs = {"a.txt": {"title": "Chongqing Expands Partnerships", "text": text, "author": "Feng, X",
+                      "publisher": "iChongqing", "date": "2025-06-01"},
+            "b.txt": {"title": "Other", "text": "Other\n\nNo byline here."}}
+    stands_out = [{"source": "a.txt", "score": 0.99}, {"source": "b.txt", "score": 0.5}]
+    answer = compose("Who wrote the article about Chongqing's partnerships?",
+                     Retrieval("q", [hit("Chongqing approved six programs.", 0.2)], stands_out),
+                     docs, 0.45)
+    assert answer.answer == ("“Chongqing Expands Partnerships” was written by Feng, X, published "
+                             "2025-06-01. [1]")
+    [c] = answer.citations
+    assert (c.quote, text[c.start:c.end], c.author, c.publisher) == (
+        "Chongqing Expands Partnerships", "Chongqing Expands Partnerships", "Feng, X", "iChongqing")
+    source = compose("Which outlet is the source of the report on Chongqing?",
+                     Retrieval("q", [], stands_out), docs, 0.45)
+    assert source.answer.startswith("“Chongqing Expands Partnerships” comes from iChongqing")
+    unsure = [{"source": "a.txt", "score": 0.6}, {"source": "b.txt", "score": 0.55}]
+    assert compose("Who wrote the article about fees?", Retrieval("q", [], unsure), docs,
+                   0.45).abstained  # no document stands out: no byline is guessed
+    no_byline = compose("Who wrote the other article?",
+                        Retrieval("q", [], [{"source": "b.txt", "score": 1.0}]), docs, 0.45)
+    assert no_byline.abstained and no_byline.answer == (
+        "The documents don't say: “Other” names no author.")

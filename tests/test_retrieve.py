@@ -7,7 +7,8 @@ import numpy as np
 from qa.answer import compose
 from qa.embedders import HashingEmbedder
 from qa.retrieve import CARRIED_SHARE, Lexical, Retrieval, Retriever, Translator
-from qa.text import names, terms
+from qa.questions import names
+from qa.text import terms
 from qa.types import Hit, Sentence
 
 TEXTS = ["Chongqing Medical University works with the University of Leicester in the UK.",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from qa.prompts import ABSTAIN, ABSTAIN_UNKNOWN
+from qa.prompts import ABSTAIN, ABSTAIN_PROVENANCE, ABSTAIN_UNKNOWN
 from qa.retrieve import Retrieval
-from qa.text import answer_type, clause_spans, matches_type, terms, trim_span, word_count
+from qa.questions import answer_type, matches_type
+from qa.text import clause_spans, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
 
 FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
@@ -63,7 +64,7 @@ def excerpt(hit: Hit, question: str, max_words: int) -> Passage:
             if word_count(piece) > max_words and j > i:
                 break
             found = wanted & set(terms(piece))
-            value = len(found) + (1.0 if kind and matches_type(kind, piece) else 0.0)
+            value = len(found) + (1.0 if kind and matches_type(kind, piece, question) else 0.0)
             value -= 0.01 * word_count(piece)  # the shorter of two equally good runs
             if value > best_value:
                 best, best_value = (a, b), value
@@ -170,11 +171,57 @@ def _as_sentence(passage: Passage) -> str:
     return text
 
 
+_ASKS_AUTHOR = re.compile(r"\bwho (wrote|authored|reported)\b|\b(author|writer|reporter)\b|"
+                          r"\bwritten by\b|作者|记者|谁写", re.I)
+_ASKS_PUBLISHER = re.compile(
+    r"\b(source|publisher|outlet)\b.{0,30}\b(report|article|story|news|page|release)\b|"
+    r"\b(report|article|story|news|page|release)\b.{0,30}\b(published by|comes? from)\b|"
+    r"\bwho published\b|来源|出处", re.I)
+
+
+def cite(n: int, hit: Hit, quote: str, start: int, end: int, doc: dict) -> Citation:
+    """Citation number n of the quote text[start:end] of the hit's document."""
+    return Citation(n, hit.sentence.source, hit.title, quote, start, end, round(hit.score, 4),
+                    doc.get("publisher", ""), doc.get("date", ""), doc.get("author", ""))
+
+
+PROVENANCE_AGREEMENT = 0.9  # fused score of the top document: near first in every channel
+
+
+def provenance(question: str, retrieval: Retrieval, documents: dict) -> Answer | None:
+    """For "who wrote / what is the source of" the article a question describes: the author or
+    publisher of the document every channel ranks first, from its byline or source line,
+    citing its title. None for other questions, or when no document stands out or it does
+    not say."""
+    field = "author" if _ASKS_AUTHOR.search(question) else \
+        "publisher" if _ASKS_PUBLISHER.search(question) else ""
+    if not field or not retrieval.documents:
+        return None
+    top = retrieval.documents[0]
+    doc = documents.get(top["source"], {})
+    title, value = doc.get("title", ""), doc.get(field, "")
+    start = doc.get("text", "").find(title) if title else -1
+    if top["score"] < PROVENANCE_AGREEMENT or start < 0:
+        return None
+    if not value:
+        return Answer(ABSTAIN_PROVENANCE.format(title=title, field=field), True, [],
+                      retrieval.query, retrieval.documents)
+    verb = "was written by" if field == "author" else "comes from"
+    dated = f", published {doc['date']}" if doc.get("date") else ""
+    citation = Citation(1, top["source"], title, title, start, start + len(title), top["score"],
+                        doc.get("publisher", ""), doc.get("date", ""), doc.get("author", ""))
+    return Answer(f"“{title}” {verb} {value}{dated}. [1]", False, [citation], retrieval.query,
+                  retrieval.documents)
+
+
 def compose(question: str, retrieval: Retrieval, documents: dict, min_score: float) -> Answer:
     """Build the answer from the retrieval; abstain when no sentence scores `min_score`."""
     if retrieval.unknown:
         return Answer(ABSTAIN_UNKNOWN.format(names=", ".join(f"“{n}”" for n in retrieval.unknown)),
                       True, [], retrieval.query, retrieval.documents)
+    answer = provenance(question, retrieval, documents)
+    if answer is not None:
+        return answer
     chosen = select_passages(question, retrieval.hits, min_score, documents)
     if not chosen:
         return Answer(ABSTAIN.format(question=question.strip()), True, [], retrieval.query,
@@ -183,10 +230,7 @@ def compose(question: str, retrieval: Retrieval, documents: dict, min_score: flo
     parts = []
     for n, passage in enumerate(chosen, start=1):
         doc = documents.get(passage.hit.sentence.source, {})
-        citations.append(Citation(n, passage.hit.sentence.source, passage.hit.title,
-                                  passage.text, passage.start, passage.end,
-                                  round(passage.hit.score, 4), doc.get("publisher", ""),
-                                  doc.get("date", "")))
+        citations.append(cite(n, passage.hit, passage.text, passage.start, passage.end, doc))
         parts.append(f"{_as_sentence(passage)} [{n}]")
     return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents)
 

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
         150, ge=0, description="Characters of whole sentences repeated from the previous chunk."
     )
     min_score: float = Field(
-        0.28, description="Best sentence score below which the assistant abstains."
+        0.26, description="Best sentence score below which the assistant abstains."
     )
     data_dir: Path = Field(Path("data"), description="Folder for feedback (feedback.jsonl).")
     allowed_origins: str = Field(

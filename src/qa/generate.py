@@ -14,11 +14,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.answer import near_duplicate
+from qa.answer import cite, near_duplicate
 from qa.prompts import GROUNDED_SYSTEM, GROUNDED_USER, REWRITE_SYSTEM, REWRITE_USER
 from qa.retrieve import Retrieval
 from qa.text import term_set
-from qa.types import Answer, Citation, Hit
+from qa.types import Answer, Hit
 
 MAX_SOURCES = 5
 MIN_WORD_SUPPORT = 0.5  # share of a sentence's content words found in its sources
@@ -137,9 +137,7 @@ def _renumber(kept, sources, retrieval, documents, extractive, dropped, stats) -
         hit = sources[original - 1]
         s = hit.sentence
         doc = documents.get(s.source, {})
-        citations.append(Citation(n, s.source, hit.title, s.text, s.start, s.end,
-                                  round(hit.score, 4), doc.get("publisher", ""),
-                                  doc.get("date", "")))
+        citations.append(cite(n, hit, s.text, s.start, s.end, doc))
     return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents,
                   extractive.timings_ms, {"mode": "llm", "dropped": dropped, **stats})
 

@@ -2,6 +2,7 @@
 
 ABSTAIN = "The documents don't say. Nothing in them answers: “{question}”"
 ABSTAIN_UNKNOWN = "The documents don't say: they never mention {names}."
+ABSTAIN_PROVENANCE = "The documents don't say: “{title}” names no {field}."
 
 GROUNDED_SYSTEM = (
     "You answer questions using only the numbered sources you are given. Write one to three "

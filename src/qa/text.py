@@ -95,68 +95,9 @@ def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
     return a, a + len(text[a:b].strip().rstrip(",;，；、").rstrip())
 
 
-_NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’-])([A-Z][A-Za-z]+(?:-[A-Za-z]+)*)")
-
-
-def names(question: str) -> list[str]:
-    """Capitalised words of a question that do not open a sentence: the names it asks about."""
-    return [n for n in _NAME.findall(question.strip()) if n.lower() not in STOPWORDS]
-
-
 def has_chinese(text: str) -> bool:
     return bool(_HAN.search(text))
 
 
 def word_count(text: str) -> int:
     return len(re.findall(r"[A-Za-z0-9]+", text)) + len(_HAN.findall(text)) // 2
-
-
-# --- what kind of answer a question asks for --------------------------------------------------
-
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
-                 "|forty|fifty|hundred|thousand|million|billion|dozen|half|percent")
-_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|large|big)\b|\bwhat (percentage|share|"
-                          r"proportion|number|fraction)\b|\bnumber of\b|多少|几个|几所|几家|百分之"
-                          r"|\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)?"
-                          r" (fees?|tuition|costs?|price|rate|salary|budget|population|gpa|score)\b",
-                          re.I)
-_ASKS_CONTACT = {
-    "email": re.compile(r"\be-?mail\b|邮箱|电子邮件", re.I),
-    "phone": re.compile(r"\b(phone|telephone|fax) (number)?\b|电话", re.I),
-    "web": re.compile(r"\b(website|web site|web address|url|homepage)\b|网址|网站", re.I),
-}
-_HAS_CONTACT = {
-    "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),
-    "phone": re.compile(r"\+?\d[\d\s()-]{6,}\d"),
-    "web": re.compile(r"https?://|www\.|\b[\w-]+\.(com|org|net|edu|gov|cn|info)\b", re.I),
-}
-_ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|"
-                        r"month)\b|\bin what year\b|哪一?年|哪一?天|何时|什么时候|几月|哪个月", re.I)
-_HAS_NUMBER = re.compile(rf"(?<![\w.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b|[一二三四五六七八九十百千万亿两]+[个所家项名%]",
-                         re.I)
-_HAS_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b|\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|"
-                       r"june?|july?|aug(ust)?|sep(tember)?|oct(ober)?|nov(ember)?|dec(ember)?)\b"
-                       r"|\d+\s*[年月日]|\b(century|decade)\b", re.I)
-_LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
-
-
-def answer_type(question: str) -> str:
-    """'date', 'number', 'email', 'phone', 'web' or '' (anything else)."""
-    for kind, pattern in _ASKS_CONTACT.items():
-        if pattern.search(question):
-            return kind
-    if _ASKS_DATE.search(question):
-        return "date"
-    if _ASKS_NUMBER.search(question):
-        return "number"
-    return ""
-
-
-def matches_type(kind: str, text: str) -> bool:
-    """Whether the text holds an answer of the kind the question asks for."""
-    if not kind:
-        return True
-    if kind in _HAS_CONTACT:
-        return bool(_HAS_CONTACT[kind].search(text))
-    text = _LIST_NUMBER.sub("", text)
-    return bool((_HAS_DATE if kind == "date" else _HAS_NUMBER).search(text))

@@ -72,6 +72,7 @@ class Citation:
     score: float
     publisher: str = ""
     date: str = ""
+    author: str = ""
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,8 @@ def sources_html(answer: dict, documents: dict) -> str:
         text = documents.get(c["source"], {}).get("text", "")
         before = text[max(0, c["start"] - CONTEXT_CHARS):c["start"]]
         after = text[c["end"]:c["end"] + CONTEXT_CHARS]
-        about = " · ".join(html.escape(x) for x in (c.get("publisher"), c.get("date"),
-                                                     c["source"]) if x)
+        about = " · ".join(html.escape(x) for x in (c.get("author"), c.get("publisher"),
+                                                     c.get("date"), c["source"]) if x)
         blocks.append(
             f"<div class='qa-source' id='qa-source-{int(c['n'])}'>"
             f"<b>[{int(c['n'])}] {html.escape(c['title'])}</b><br>"

@@ -81,7 +81,7 @@
       head.textContent = "[" + c.n + "] " + c.title;
       var meta = document.createElement("div");
       meta.className = "meta";
-      meta.textContent = [c.publisher, c.date, c.source].filter(Boolean).join(" · ");
+      meta.textContent = [c.author, c.publisher, c.date, c.source].filter(Boolean).join(" · ");
       var quote = document.createElement("q");
       quote.textContent = c.quote;
       box.appendChild(head); box.appendChild(meta); box.appendChild(quote);

@@ -1,0 +1,100 @@
+"""What a question asks for: the kind of answer (a date, a number, a school, a person…) and the
+names it mentions. Kept apart from the word helpers in text.py, which indexing depends on."""
+
+from __future__ import annotations
+
+import re
+
+from qa.text import STOPWORDS, term_set
+
+_NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’-])([A-Z][A-Za-z]+(?:-[A-Za-z]+)*)")
+
+
+def names(question: str) -> list[str]:
+    """Capitalised words of a question that do not open a sentence: the names it asks about."""
+    return [n for n in _NAME.findall(question.strip()) if n.lower() not in STOPWORDS]
+
+
+_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
+                 "|forty|fifty|hundred|thousand|million|billion|dozen|half|percent")
+_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|large|big)\b|\bwhat (percentage|share|"
+                          r"proportion|number|fraction)\b|\bnumber of\b|多少|几个|几所|几家|百分之"
+                          r"|\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)?"
+                          r" (fees?|tuition|costs?|price|rate|salary|budget|population|gpa|score)\b",
+                          re.I)
+_ASKS_CONTACT = {
+    "email": re.compile(r"\be-?mail\b|邮箱|电子邮件", re.I),
+    "phone": re.compile(r"\b(phone|telephone|fax) (number)?\b|电话", re.I),
+    "web": re.compile(r"\b(website|web site|web address|url|homepage)\b|网址|网站", re.I),
+}
+_HAS_CONTACT = {
+    "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),
+    "phone": re.compile(r"\+?\d[\d\s()-]{6,}\d"),
+    "web": re.compile(r"https?://|www\.|\b[\w-]+\.(com|org|net|edu|gov|cn|info)\b", re.I),
+}
+_ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|"
+                        r"month)\b|\bin what year\b|哪一?年|哪一?天|何时|什么时候|几月|哪个月", re.I)
+_HAS_NUMBER = re.compile(rf"(?<![\w.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b|[一二三四五六七八九十百千万亿两]+[个所家项名%]",
+                         re.I)
+_HAS_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b|\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|"
+                       r"june?|july?|aug(ust)?|sep(tember)?|oct(ober)?|nov(ember)?|dec(ember)?)\b"
+                       r"|\d+\s*[年月日]|\b(century|decade)\b", re.I)
+_LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
+
+
+_ASKS_SCHOOL = re.compile(
+    r"\b(which|what)\s+(\w+\s+){0,2}(universit(y|ies)|colleges?|institutions?|schools?|institutes?"
+    r"|conservator(y|ies)|academ(y|ies))\b|哪所|哪(些|个|一所|家)(大学|学院|学校|院校|机构|单位)", re.I)
+_SCHOOL_NAME = re.compile(
+    r"(?:[A-Z][\w'’.-]*\s+)*(?:University|College|Institute|School|Conservatory|Academy)"
+    r"(?:\s+(?:of|for|and|in)(?:\s+[A-Z][\w'’.-]*)+)*|[\u4e00-\u9fff]{2,10}(?:大学|学院|学校)")
+
+
+_ASKS_PERSON = re.compile(
+    r"\bwho (is|was|are|were)( the| its| their)? (current |first |founding |former )?(president|"
+    r"director|dean|head|chair|chairman|chairwoman|principal|chancellor|rector|founder|leader|"
+    r"mayor|minister|secretary|governor|ceo|editor|author)s?\b|校长|院长|主任|负责人", re.I)
+_NOT_PERSON = frozenset("""university college institute school conservatory academy department
+    ministry office alliance conference province provincial city council commission committee
+    association education cooperation international national state federal group company
+    republic china chinese new north south east west the of and for""".split())
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’.-]+(?:\s+(?:(?:of|for|and)\s+)?[A-Z][\w'’.-]+)+")
+
+
+def _has_person(text: str) -> bool:
+    """A run of two to four capitalised words, none of which names an organisation or place
+    ("Griffith College of Digital Intelligence" is one run, and not a person)."""
+    return any(2 <= len(run.split()) <= 4 and not {w.lower() for w in run.split()} & _NOT_PERSON
+               for run in _CAPITALISED_RUN.findall(text))
+
+
+def answer_type(question: str) -> str:
+    """'date', 'number', 'email', 'phone', 'web', 'school', 'person' or '' (anything else)."""
+    for kind, pattern in _ASKS_CONTACT.items():
+        if pattern.search(question):
+            return kind
+    if _ASKS_PERSON.search(question):
+        return "person"
+    if _ASKS_SCHOOL.search(question):
+        return "school"
+    if _ASKS_DATE.search(question):
+        return "date"
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    return ""
+
+
+def matches_type(kind: str, text: str, question: str = "") -> bool:
+    """Whether the text holds an answer of the kind the question asks for (a school: one the
+    question does not name already)."""
+    if not kind:
+        return True
+    if kind == "person":
+        return _has_person(text)
+    if kind == "school":
+        asked = term_set(question)
+        return any(not term_set(name) <= asked for name in _SCHOOL_NAME.findall(text))
+    if kind in _HAS_CONTACT:
+        return bool(_HAS_CONTACT[kind].search(text))
+    text = _LIST_NUMBER.sub("", text)
+    return bool((_HAS_DATE if kind == "date" else _HAS_NUMBER).search(text))
