@@ -4,11 +4,13 @@ The tutorial pipeline: RecursiveCharacterTextSplitter(1000, 200), the same all-M
 embeddings, Chroma, top-4 similarity search, and the top chunk as the answer (it never abstains).
 Both are scored by `qa eval`'s own code; the table shows each figure and ours / tutorial.
 
-Run: .venv/bin/python benchmarks/baseline.py   (adds ../shared/data sets when present)
+Run: .venv/bin/python benchmarks/baseline.py [--work DIR]   (adds ../shared/data sets when present)
 """
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -24,7 +26,7 @@ from qa.types import Answer, Citation
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
-FIGURES = ("answer_accuracy", "hit@1", "hit@5", "mrr", "citation_precision", "abstention_recall",
+FIGURES = ("answer_accuracy", "hit@1", "hit@5", "hit@k", "mrr", "citation_precision", "abstention_recall",
            "false_abstention_rate", "answer_words_mean", "latency_p50_ms")
 
 
@@ -61,11 +63,12 @@ class TutorialPipeline:
                       {"total": (time.perf_counter() - started) * 1000})
 
 
-def compare(name: str, corpus_dir: Path, cases: list, tmp: Path) -> None:
-    settings = load_settings(corpus_dir=corpus_dir, index_dir=tmp / "ours")
+def compare(name: str, corpus_dir: Path, cases: list, index_dir: Path, tutorial_dir: Path) -> None:
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir)
     run_index(settings)
     ours = QAService(settings)
-    tutorial = TutorialPipeline(corpus_dir, tmp / "tutorial")
+    shutil.rmtree(tutorial_dir, ignore_errors=True)
+    tutorial = TutorialPipeline(corpus_dir, tutorial_dir)
     for warm in (ours, tutorial):
         warm.ask(cases[0].question)
     mine = metrics(run_cases(ours.ask, cases))
@@ -84,14 +87,20 @@ def _fmt(value) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--work", type=Path, help="keep the datasets' indexes here (updated "
+                        "incrementally on the next run) instead of in a temporary folder")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
         compare("evals/partnerships.jsonl", ROOT / "corpus",
-                load_cases([ROOT / "evals" / "partnerships.jsonl"]), Path(tmp) / "p")
+                load_cases([ROOT / "evals" / "partnerships.jsonl"]), work / "partnerships" / "index",
+                work / "partnerships" / "tutorial")
         for name in ("squad2-dev-sample", "cmrc2018-dev-sample"):
             if (DATA / name).is_dir():
-                corpus = Path(tmp) / name / "corpus"
+                corpus = work / name / "corpus"
                 cases = dataset_to_corpus(DATA / name, corpus)
-                compare(name, corpus, cases, Path(tmp) / name)
+                compare(name, corpus, cases, work / name / "index", work / name / "tutorial")
 
 
 if __name__ == "__main__":

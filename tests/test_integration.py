@@ -113,6 +113,33 @@ def test_one_partnership_in_a_long_sentence_is_quoted_on_its_own(service):
     _quotes_are_exact(service, answer)
 
 
+def test_a_chinese_question_is_matched_word_by_word_to_english_text(service):
+    answer = service.ask("西南大学与哪所新西兰大学合作开设药学本科项目？")
+    assert "University of Otago" in answer.answer
+    assert answer.citations[0].source == (
+        "ichongqing-chongqing-expands-international-education-partnerships.txt")
+    _quotes_are_exact(service, answer)
+
+
+def test_a_name_no_document_has_is_refused_and_named(service):
+    answer = service.ask("Which university in Jiangxi partners with Harvard University?")
+    assert answer.abstained and not answer.citations
+    assert "Harvard" in answer.answer
+    british = service.ask("Which British university set up a joint college with Chongqing "
+                          "Medical University?")  # the text says "UK": a word of like meaning
+    assert not british.abstained and "Leicester" in british.answer
+
+
+def test_who_wrote_an_article_comes_from_its_byline(service):
+    answer = service.ask("Who wrote the iChongqing article about Chongqing expanding international "
+                         "education partnerships?")
+    assert "Feng, Xiaolou" in answer.answer
+    [citation] = answer.citations
+    assert citation.quote == "Chongqing Expands International Education Partnerships"
+    assert (citation.author, citation.publisher) == ("Feng, Xiaolou", "iChongqing")
+    _quotes_are_exact(service, answer)
+
+
 def test_cli_index_and_ask_json(tmp_path):
     shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
     env = {**os.environ, "QA_CORPUS_DIR": str(tmp_path / "corpus"),

@@ -61,6 +61,7 @@ def test_names_the_best_documents_lack_even_in_another_form():
                 "Chongqing Universities in Nanchang?")
     assert retriever.unknown_names(question, hits) == ["Harvard", "Oslo", "Nanchang"]
     assert retriever.unknown_names(question, hits[:1]) == ["Harvard", "Russian", "Oslo", "Nanchang"]
+    assert retriever.unknown_names("Who met in 1765 at the 4th and 18th sessions?", hits) == ["1765"]
 
 
 def test_a_follow_ups_own_words_weigh_more_than_the_carried_ones():

@@ -15,7 +15,7 @@ def names(question: str) -> list[str]:
     return [n for n in _NAME.findall(question.strip()) if n.lower() not in STOPWORDS]
 
 
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
+_NUMBER_WORDS = ("one(?! of)|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
                  "|forty|fifty|hundred|thousand|million|billion|dozen|half|percent")
 _ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|large|big)\b|\bwhat (percentage|share|"
                           r"proportion|number|fraction)\b|\bnumber of\b|多少|几个|几所|几家|百分之"

@@ -30,6 +30,7 @@ RERANK_DEPTH = 20  # best sentences a cross-encoder re-scores
 RERANK_SHARE = 0.7  # the cross-encoder's share of a re-ranked sentence's score
 CONTEXT_SHARE = 0.8  # how much the previous sentence's words count towards a sentence's match
 CARRIED_SHARE = 0.5  # how much a follow-up's words from earlier turns count against its own
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w.]?\d)(?![A-Za-z])")
 NAME_HITS = 3  # a name in the question must be in a document of one of the best sentences
 NAME_PREFIX = 5  # letters of a name that must match some word there
 NAME_SIMILARITY = 0.6  # or: multilingual similarity of a name to some word there
@@ -263,11 +264,14 @@ class Retriever:
         return Retrieval(query, hits, documents, self.unknown_names(focus or query, hits))
 
     def unknown_names(self, question: str, hits: list[Hit]) -> list[str]:
-        """Names the question asks about that no document of the best sentences has in any form
-        (a name's first letters stand for its forms, "Russian" for "Russia"; a word of like
-        meaning counts too, "British" for "UK"). Such a question is about something else."""
+        """Names and numbers the question asks about that no document of the best sentences has
+        in any form (a name's first letters stand for its forms, "Russian" for "Russia"; a word
+        of like meaning counts too, "British" for "UK"). Such a question is about something
+        else ("Who led the reinforcements in 1765?" of a text that says 1760)."""
         sources = list(dict.fromkeys(h.sentence.source for h in hits[:NAME_HITS]))
-        out = []
+        texts = [self.documents[s].get("text", "") for s in sources]
+        out = [n for n in dict.fromkeys(_NUMBER.findall(question))
+               if not any(n in text for text in texts)]
         for name in names(question):
             term = stem(name.lower())
             if any(term in words or term[:NAME_PREFIX] in prefixes
