@@ -28,6 +28,9 @@ def test_sources_panel_escapes_and_highlights_the_quote_in_context():
     assert "<script>" not in html and "<img" not in html and "javascript:alert" in html
     assert "<mark>&lt;script&gt;" in html and "id='qa-source-1'" in html
     assert "T &lt;i&gt;" in html and "P · 2025-01-01 · a.txt" in html
+    answer = _answer("x [1]")
+    answer["citations"][0]["author"] = "Feng <b>X</b>"
+    assert "Feng &lt;b&gt;X&lt;/b&gt; · P · 2025-01-01 · a.txt" in sources_html(answer, documents)
 
 
 def test_status_line_and_escape():

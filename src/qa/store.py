@@ -53,10 +53,13 @@ class ChromaStore:
     def count(self, kind: str) -> int:
         return self._collections[kind].count()
 
-    def query(self, kind: str, vector: np.ndarray, n: int,
-              sources: list[str] | None = None) -> list[StoredItem]:
-        """The `n` nearest items, optionally only from the given documents."""
-        where = {"source": {"$in": sources}} if sources else None
+    def query(self, kind: str, vector: np.ndarray, n: int, sources: list[str] | None = None,
+              where: dict | None = None) -> list[StoredItem]:
+        """The `n` nearest items, optionally only from the given documents or with the given
+        metadata (a Chroma `where` filter)."""
+        if sources:
+            where = {"source": {"$in": sources}} if where is None else {
+                "$and": [{"source": {"$in": sources}}, where]}
         result = self._collections[kind].query(
             query_embeddings=[vector], n_results=n, where=where,
             include=["documents", "metadatas", "distances"],
