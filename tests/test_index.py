@@ -104,11 +104,12 @@ def test_leftover_of_a_killed_run_is_cleaned(settings, fake_embedder):
     assert json.loads((current_generation(settings.index_dir) / "manifest.json").read_text())
 
 
-def test_runs_of_clauses_are_stored_with_their_sentence_and_can_be_left_out(settings, fake_embedder):
+def test_runs_of_clauses_are_stored_with_their_sentence(settings, fake_embedder):
     run_index(settings, fake_embedder, multilingual=fake_embedder)
     store, manifest = open_index(settings.index_dir)
-    items, _ = store.get("sentences_ml")
-    runs = [i for i in items if i.metadata["sentence_start"] >= 0]
+    whole, _ = store.get("sentences_ml")
+    runs, _ = store.get("runs_ml")
+    assert all(i.metadata["sentence_start"] == -1 for i in whole)
     assert runs, "the seed corpus has sentences of over 40 words"
     for run in runs:
         text = manifest["documents"][run.metadata["source"]]["text"]
@@ -116,7 +117,5 @@ def test_runs_of_clauses_are_stored_with_their_sentence_and_can_be_left_out(sett
         assert run.metadata["sentence_start"] <= run.metadata["start"] < run.metadata["end"] \
             <= run.metadata["sentence_end"]
     vector = fake_embedder.embed([runs[0].text])[0]
-    assert store.query("sentences_ml", vector, 1)[0].text == runs[0].text
-    whole = store.query("sentences_ml", vector, 50, where={"sentence_start": -1})
-    assert whole and all(i.metadata["sentence_start"] == -1 for i in whole)
+    assert store.query("runs_ml", vector, 1)[0].text == runs[0].text
     store.close()

@@ -32,7 +32,7 @@ from qa.store import COLLECTIONS, ChromaStore
 from qa.types import SourceDoc
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 2  # 2: runs of clauses of long sentences
+FORMAT_VERSION = 3  # 2: runs of clauses of long sentences; 3: their USE vectors apart
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates
 
@@ -209,6 +209,7 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
             store.delete("chunks", known[source]["chunk_ids"])
             store.delete("sentences", known[source]["sentence_ids"])
             store.delete("sentences_ml", known[source]["sentence_ids"])
+            store.delete("runs_ml", known[source]["sentence_ids"])
         rows: list[tuple[str, str, str, dict]] = []  # (collection, id, text, metadata)
         added: dict[str, dict] = {}
         for doc in docs:
@@ -217,11 +218,13 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
             meta = {"source": doc.source, "title": doc.title}
             rows += [("chunks", c.id, c.text, {**meta, "start": c.start, "end": c.end})
                      for c in chunks]
-            for kind in ("sentences", "sentences_ml") if embedders[1] else ("sentences",):
-                rows += [(kind, s.id, s.text, {**meta, "start": s.start, "end": s.end,
-                                               "sentence_start": s.sentence_start,
-                                               "sentence_end": s.sentence_end})
-                         for s in sentences]
+            for s in sentences:
+                row = {**meta, "start": s.start, "end": s.end,
+                       "sentence_start": s.sentence_start, "sentence_end": s.sentence_end}
+                rows.append(("sentences", s.id, s.text, row))
+                if embedders[1]:
+                    kind = "sentences_ml" if s.sentence_start < 0 else "runs_ml"
+                    rows.append((kind, s.id, s.text, row))
             report.chunks_embedded += len(chunks)
             added[doc.source] = {
                 "hash": doc.content_hash,

@@ -4,6 +4,7 @@ names it mentions. Kept apart from the word helpers in text.py, which indexing d
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from qa.text import STOPWORDS, term_set
 
@@ -89,11 +90,22 @@ def matches_type(kind: str, text: str, question: str = "") -> bool:
     question does not name already)."""
     if not kind:
         return True
-    if kind == "person":
-        return _has_person(text)
     if kind == "school":
         asked = term_set(question)
-        return any(not term_set(name) <= asked for name in _SCHOOL_NAME.findall(text))
+        return any(not name <= asked for name in _schools(text))
+    return _holds(kind, text)
+
+
+@lru_cache(maxsize=100_000)
+def _schools(text: str) -> tuple[frozenset[str], ...]:
+    """The terms of each school named in the text (the same sentences meet many questions)."""
+    return tuple(term_set(name) for name in _SCHOOL_NAME.findall(text))
+
+
+@lru_cache(maxsize=100_000)
+def _holds(kind: str, text: str) -> bool:
+    if kind == "person":
+        return _has_person(text)
     if kind in _HAS_CONTACT:
         return bool(_HAS_CONTACT[kind].search(text))
     text = _LIST_NUMBER.sub("", text)

@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -24,10 +25,8 @@ from qa.types import Hit, Sentence
 
 RRF_K = 60
 CHANNEL_DEPTH = 20  # items each channel ranks before fusion
-# Documents are ranked on whole sentences: measured on CMRC, letting a long sentence's runs of
-# clauses take places in the channel's list cost hit@1 (0.796 -> 0.756 at twice the depth). They
-# are picked from five times the depth after the search: a Chroma `where` filter on the
-# metadata made the search ten times slower (31 ms a question on CMRC).
+# Documents are ranked on whole sentences (runs of clauses are stored apart): measured on CMRC,
+# letting a long sentence's runs take places in the channel's list cost hit@1 (0.796 -> 0.756).
 DOCUMENTS_RETURNED = 10
 RERANK_DEPTH = 20  # best sentences a cross-encoder re-scores
 RERANK_SHARE = 0.7  # the cross-encoder's share of a re-ranked sentence's score
@@ -86,6 +85,7 @@ def score(f: Features, w: Weights) -> float:
     return text + w.document * f.document - (0.0 if f.typed else w.wrong_type)
 
 
+@lru_cache(maxsize=100_000)
 def is_heading(text: str) -> bool:
     """A line without a sentence end: a title or heading, which names a topic but answers nothing."""
     return not re.search(r"[.!?。！？;；:：”\"')）]$", text.strip())
@@ -124,12 +124,11 @@ class Lexical:
         return {frozenset(alts): max(self.idf.get(t, self.unknown_idf) for t in alts)
                 for alts in translations.values()}
 
-    def coverage(self, weights: TermWeights, *texts: str) -> float:
-        """Weighted share of the query's terms (each a set of words that stand for it) found in
-        the texts."""
+    def coverage(self, weights: TermWeights, found: frozenset[str]) -> float:
+        """Weighted share of the query's terms (each a set of words that stand for it) among
+        the terms found in a text."""
         if not weights:
             return 0.0
-        found = frozenset().union(*map(term_set, texts))
         return sum(w for alts, w in weights.items() if alts & found) / sum(weights.values())
 
 
@@ -242,6 +241,8 @@ class Retriever:
         self.translator = Translator(multilingual, documents) if multilingual else None
         self._cache: dict[str, tuple[list, np.ndarray, np.ndarray]] = {}  # per document
         self._words: dict[str, tuple[frozenset[str], set[str]]] = {}  # per document
+        self._terms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # per unit: its
+        # terms, and those of it and the text it leans on
 
     def search(self, query: str, focus: str | None = None) -> Retrieval:
         """Rank documents and sentences for `query`; `focus` is the question itself where the
@@ -252,8 +253,7 @@ class Retriever:
         query_terms = terms(query)
         rankings = [[i.metadata["source"] for i in self.store.query("chunks", dense_q, CHANNEL_DEPTH)],
                     [i.metadata["source"] for i in self.store.query(
-                        "sentences_ml", multi_q, 5 * CHANNEL_DEPTH)
-                     if i.metadata.get("sentence_start", -1) < 0][:CHANNEL_DEPTH]
+                        "sentences_ml", multi_q, CHANNEL_DEPTH)]
                     if multi_q is not None else [],
                     self.lexical.rank(query_terms, CHANNEL_DEPTH)]
         fused = _fuse(rankings, w.channels)
@@ -303,7 +303,6 @@ class Retriever:
         multi = ml_vectors @ multi_q if multi_q is not None else np.zeros(len(items))
         kind = answer_type(query)
         chinese_question = has_chinese(query)
-        context = _contexts(items)
         translated = self.lexical.weigh_translations(self.translator.translate(query, sources)) \
             if self.translator else {}
         hits = []
@@ -314,9 +313,9 @@ class Retriever:
             # a sentence often leans on the one before it ("these partnerships ... total 75")
             cross = multi_q is not None and chinese_question != has_chinese(item.text)
             weights = translated if cross else term_weights
-            lexical = max(self.lexical.coverage(weights, item.text),
-                          CONTEXT_SHARE * self.lexical.coverage(
-                              weights, context.get(item.id, ""), item.text))
+            own, with_context = self._terms[item.id]
+            lexical = max(self.lexical.coverage(weights, own),
+                          CONTEXT_SHARE * self.lexical.coverage(weights, with_context))
             features = Features(
                 dense=float(d), multilingual=float(m), lexical=lexical,
                 document=fused[meta["source"]], typed=matches_type(kind, item.text, query), cross=cross)
@@ -333,13 +332,18 @@ class Retriever:
             items, vectors = self.store.get("sentences", missing, with_vectors=True)
             ml_by_id = {}
             if self.multilingual:
-                ml_items, ml_vectors = self.store.get("sentences_ml", missing, with_vectors=True)
-                ml_by_id = dict(zip((i.id for i in ml_items), ml_vectors))
+                for kind in ("sentences_ml", "runs_ml"):
+                    ml_items, ml_vectors = self.store.get(kind, missing, with_vectors=True)
+                    ml_by_id.update(zip((i.id for i in ml_items), ml_vectors))
             for source in missing:
                 rows = [k for k, item in enumerate(items) if item.metadata["source"] == source]
                 ml = [ml_by_id.get(items[k].id) for k in rows] if ml_by_id else []
                 self._cache[source] = ([items[k] for k in rows], vectors[rows],
                                        np.asarray(ml, dtype=np.float32).reshape(len(rows), -1))
+                context = _contexts([items[k] for k in rows])
+                for k in rows:
+                    own = term_set(items[k].text)
+                    self._terms[items[k].id] = (own, own | term_set(context.get(items[k].id, "")))
         parts = [self._cache[s] for s in sources]
         return ([i for p in parts for i in p[0]], np.concatenate([p[1] for p in parts]),
                 np.concatenate([p[2] for p in parts]))

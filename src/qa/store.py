@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-COLLECTIONS = ("chunks", "sentences", "sentences_ml")  # *_ml: the multilingual vectors
+# *_ml: the multilingual vectors; runs of clauses of long sentences have theirs apart, so that
+# searching whole sentences needs no filter
+COLLECTIONS = ("chunks", "sentences", "sentences_ml", "runs_ml")
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,10 @@ class ChromaStore:
     def count(self, kind: str) -> int:
         return self._collections[kind].count()
 
-    def query(self, kind: str, vector: np.ndarray, n: int, sources: list[str] | None = None,
-              where: dict | None = None) -> list[StoredItem]:
-        """The `n` nearest items, optionally only from the given documents or with the given
-        metadata (a Chroma `where` filter)."""
-        if sources:
-            where = {"source": {"$in": sources}} if where is None else {
-                "$and": [{"source": {"$in": sources}}, where]}
+    def query(self, kind: str, vector: np.ndarray, n: int,
+              sources: list[str] | None = None) -> list[StoredItem]:
+        """The `n` nearest items, optionally only from the given documents."""
+        where = {"source": {"$in": sources}} if sources else None
         result = self._collections[kind].query(
             query_embeddings=[vector], n_results=n, where=where,
             include=["documents", "metadatas", "distances"],
