@@ -26,6 +26,9 @@ from qa.types import Answer, Citation
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
+# Answer length limits of issue 4's targets: ~120 words on the domain set, ~60 on SQuAD (CMRC
+# names none). A longer answer counts as wrong, however much it contains.
+MAX_WORDS = {"partnerships": 120, "squad2-dev-sample": 60}
 FIGURES = ("answer_accuracy", "hit@1", "hit@5", "hit@k", "mrr", "citation_precision", "abstention_recall",
            "false_abstention_rate", "answer_words_mean", "latency_p50_ms")
 
@@ -63,7 +66,8 @@ class TutorialPipeline:
                       {"total": (time.perf_counter() - started) * 1000})
 
 
-def compare(name: str, corpus_dir: Path, cases: list, index_dir: Path, tutorial_dir: Path) -> None:
+def compare(name: str, corpus_dir: Path, cases: list, index_dir: Path, tutorial_dir: Path,
+            max_words: int | None) -> None:
     settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir)
     run_index(settings)
     ours = QAService(settings)
@@ -71,9 +75,10 @@ def compare(name: str, corpus_dir: Path, cases: list, index_dir: Path, tutorial_
     tutorial = TutorialPipeline(corpus_dir, tutorial_dir)
     for warm in (ours, tutorial):
         warm.ask(cases[0].question)
-    mine = metrics(run_cases(ours.ask, cases))
-    theirs = metrics(run_cases(tutorial.ask, cases))
-    print(f"\n{name} ({len(cases)} cases)")
+    mine = metrics(run_cases(ours.ask, cases, max_words=max_words))
+    theirs = metrics(run_cases(tutorial.ask, cases, max_words=max_words))
+    limit = f", answers over {max_words} words count as wrong" if max_words else ""
+    print(f"\n{name} ({len(cases)} cases{limit})")
     print(f"  {'figure':24} {'ours':>9} {'tutorial':>9} {'ours/tutorial':>14}")
     for figure in FIGURES:
         a, b = mine.get(figure), theirs.get(figure)
@@ -95,12 +100,13 @@ def main() -> None:
         work = args.work or Path(tmp)
         compare("evals/partnerships.jsonl", ROOT / "corpus",
                 load_cases([ROOT / "evals" / "partnerships.jsonl"]), work / "partnerships" / "index",
-                work / "partnerships" / "tutorial")
+                work / "partnerships" / "tutorial", MAX_WORDS["partnerships"])
         for name in ("squad2-dev-sample", "cmrc2018-dev-sample"):
             if (DATA / name).is_dir():
                 corpus = work / name / "corpus"
                 cases = dataset_to_corpus(DATA / name, corpus)
-                compare(name, corpus, cases, work / name / "index", work / name / "tutorial")
+                compare(name, corpus, cases, work / name / "index", work / name / "tutorial",
+                        MAX_WORDS.get(name))
 
 
 if __name__ == "__main__":

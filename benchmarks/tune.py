@@ -47,7 +47,8 @@ def evaluate(service, cases, retrievals, weights: Weights) -> list[tuple[float, 
         rescored = [(q, service.retriever.rescore(r, weights)) for q, r in parts]
         best = max((r.hits[0].score for _, r in rescored if r.hits and not r.unknown),
                    default=-1.0)
-        answer = combine([compose(q, r, service.documents, min_score=-1.0) for q, r in rescored],
+        answer = combine([compose(q, r, service.documents, -1.0, 1 / len(rescored))
+                          for q, r in rescored],
                          merge([r for _, r in rescored]))
         correct = bool(score_case(case, answer)["correct"]) if case.answerable else False
         rows.append((best, case.answerable, correct))

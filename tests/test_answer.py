@@ -7,7 +7,7 @@ from qa.errors import BadQuestion
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
 from qa.questions import answer_type, matches_type
-from qa.text import terms
+from qa.text import terms, word_count
 from qa.types import Hit, Sentence
 
 DOCS = {"a.txt": {"title": "A", "publisher": "Pub", "date": "2025-01-02"}, "b.txt": {"title": "B"}}
@@ -227,3 +227,13 @@ def test_who_wrote_an_article_is_answered_from_its_byline_citing_its_title():
                         Retrieval("q", [], [{"source": "b.txt", "score": 1.0}]), docs, 0.45)
     assert no_byline.abstained and no_byline.answer == (
         "The documents don't say: “Other” names no author.")
+
+
+def test_the_parts_of_a_question_share_one_answers_length():
+    words = "otago pharmacy leicester medicine novosibirsk physics berlin media ulyanovsk iot".split()
+    hits = [hit(" ".join(f"{w}{n}" for w in words) + " and " + " ".join(words[n:n + 8]) + ".",
+                0.8 - n / 100) for n in range(6)]
+    whole = compose("Which partners run programs?", Retrieval("q", hits, []), DOCS, 0.45)
+    half = compose("Which partners run programs?", Retrieval("q", hits, []), DOCS, 0.45, share=0.5)
+    assert word_count(whole.answer) <= 120 + 6 and word_count(half.answer) <= 60 + 6
+    assert len(half.citations) < len(whole.citations)

@@ -50,6 +50,10 @@ def test_case_scores():
     unanswerable = Case(id="3", question="q", answerable=False)
     assert score_case(unanswerable, answer("x", abstained=True))["correct"] is True
     assert score_case(unanswerable, answer("x"))["correct"] is False
+    pasted = answer("Leicester " + "word " * 70)  # the span is in it, but so is a whole chunk
+    assert score_case(case, pasted)["correct"] is True
+    assert score_case(case, pasted, max_words=60)["correct"] is False
+    assert score_case(case, answer("Leicester. [1]"), max_words=60)["correct"] is True
 
 
 def test_metrics_and_gates():

@@ -215,3 +215,9 @@ def test_cli_eval_on_a_dataset_uses_its_own_index(tmp_path):
     [result] = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").open()]
     assert result["scores"]["correct"] is True and result["scores"]["hit@1"] is True
     assert not (tmp_path / "main-index").exists(), "the main index is left alone"
+    strict = subprocess.run(qa_command() + ["eval", "--dataset", str(data), "--out",
+                                            str(tmp_path / "strict"), "--max-answer-words", "2"],
+                            env=env, capture_output=True, text=True)
+    assert strict.returncode == 0, strict.stderr
+    [result] = [json.loads(line) for line in (tmp_path / "strict" / "results.jsonl").open()]
+    assert result["scores"]["correct"] is False  # "The Golden Gate Bridge opened in 1937." is 7

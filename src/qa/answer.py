@@ -129,7 +129,7 @@ def _shares_the_question(hit: Hit, best: Hit) -> bool:
 
 
 def select_passages(question: str, hits: list[Hit], min_score: float,
-                    documents: dict | None = None) -> list[Passage]:
+                    documents: dict | None = None, share: float = 1.0) -> list[Passage]:
     """The best supporting passages: one or two for a fact, every item for a list question."""
     if not hits or hits[0].score < min_score:
         return []
@@ -138,6 +138,7 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
         return items
     listing = is_list_question(question)
     margin, budget = (LIST_MARGIN, LIST_WORDS) if listing else (FACTOID_MARGIN, FACTOID_WORDS)
+    budget = int(budget * share)
     limit = MAX_LIST if listing else MAX_FACTOID
     best = hits[0].score
     chosen: list[Passage] = []
@@ -214,15 +215,17 @@ def provenance(question: str, retrieval: Retrieval, documents: dict) -> Answer |
                   retrieval.documents)
 
 
-def compose(question: str, retrieval: Retrieval, documents: dict, min_score: float) -> Answer:
-    """Build the answer from the retrieval; abstain when no sentence scores `min_score`."""
+def compose(question: str, retrieval: Retrieval, documents: dict, min_score: float,
+            share: float = 1.0) -> Answer:
+    """Build the answer from the retrieval; abstain when no sentence scores `min_score`.
+    `share`: the part of the word budget this answer may use (one part of a question in two)."""
     if retrieval.unknown:
         return Answer(ABSTAIN_UNKNOWN.format(names=", ".join(f"“{n}”" for n in retrieval.unknown)),
                       True, [], retrieval.query, retrieval.documents)
     answer = provenance(question, retrieval, documents)
     if answer is not None:
         return answer
-    chosen = select_passages(question, retrieval.hits, min_score, documents)
+    chosen = select_passages(question, retrieval.hits, min_score, documents, share)
     if not chosen:
         return Answer(ABSTAIN.format(question=question.strip()), True, [], retrieval.query,
                       retrieval.documents)

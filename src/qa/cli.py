@@ -210,9 +210,13 @@ def _progress_bar(desc: str, unit: str):
 @click.option("--max", "maximums", multiple=True, metavar="METRIC=VALUE",
               help="Exit non-zero when METRIC rises above VALUE, for latency, false abstention "
               "and answer length (repeatable).")
+@click.option("--max-answer-words", type=click.IntRange(min=1), default=None,
+              help="An answer longer than this many words counts as wrong (SQuAD's target: the "
+              "gold span within about 60 words).")
 @click.pass_context
 def eval_command(ctx: click.Context, files: tuple[Path, ...], out: Path, dataset: Path | None,
-                 minimums: tuple[str, ...], maximums: tuple[str, ...]) -> None:
+                 minimums: tuple[str, ...], maximums: tuple[str, ...],
+                 max_answer_words: int | None) -> None:
     """Score answers on eval sets (JSON Lines FILES, or a public --dataset) and write a report."""
     import tempfile
 
@@ -241,7 +245,7 @@ def eval_command(ctx: click.Context, files: tuple[Path, ...], out: Path, dataset
             service = QAService(settings)
             update, close = _progress_bar("asking", "case")
             try:
-                results = evaluation.run_cases(service.ask, cases, update)
+                results = evaluation.run_cases(service.ask, cases, update, max_answer_words)
             finally:
                 close()
     except QAError as exc:

@@ -119,8 +119,10 @@ def answer_text(answer: Answer) -> str:
     return re.sub(r"\s*\[\d+\]", "", answer.answer)
 
 
-def score_case(case: Case, answer: Answer) -> dict:
-    """Per-case scores; a key is None where the case cannot measure it."""
+def score_case(case: Case, answer: Answer, max_words: int | None = None) -> dict:
+    """Per-case scores; a key is None where the case cannot measure it. With `max_words`, an
+    answer longer than that is wrong however much it contains (SQuAD's target counts a gold
+    span only within an answer of about 60 words)."""
     text = answer_text(answer)
     retrieved = [d["source"] for d in answer.retrieved]
     cited = [c.source for c in answer.citations]
@@ -134,7 +136,8 @@ def score_case(case: Case, answer: Answer) -> dict:
         if case.answers:
             checks.append(any(contains(text, a) for a in case.answers))
         forbidden = any(normalise(bad) in normalise(text) for bad in case.must_not)
-        scores["correct"] = (bool(checks) and all(checks) and not forbidden
+        too_long = max_words is not None and scores["answer_words"] > max_words
+        scores["correct"] = (bool(checks) and all(checks) and not forbidden and not too_long
                              and not answer.abstained) if (checks or case.must_not) else None
         golds = case.answers or ([case.reference] if case.reference else [])
         scores["f1"] = max((token_f1(text, g) for g in golds), default=None) \
@@ -158,7 +161,8 @@ def score_case(case: Case, answer: Answer) -> dict:
 
 
 def run_cases(ask: Callable[[str, list[dict]], Answer], cases: list[Case],
-              on_progress: Callable[[int, int], None] | None = None) -> list[dict]:
+              on_progress: Callable[[int, int], None] | None = None,
+              max_words: int | None = None) -> list[dict]:
     """Ask every case (with its history) and score it; a refused question counts as abstained."""
     results = []
     for done, case in enumerate(cases, start=1):
@@ -176,7 +180,7 @@ def run_cases(ask: Callable[[str, list[dict]], Answer], cases: list[Case],
             "sources": case.sources, "answer": answer.answer, "abstained": answer.abstained,
             "query": answer.query, "citations": [asdict(c) for c in answer.citations],
             "retrieved": answer.retrieved, "latency_ms": answer.timings_ms.get("total", 0.0),
-            "error": error, "generation": answer.generation, "scores": score_case(case, answer),
+            "error": error, "generation": answer.generation, "scores": score_case(case, answer, max_words),
         })
         if on_progress:
             on_progress(done, len(cases))

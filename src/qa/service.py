@@ -124,7 +124,8 @@ class QAService:
 
     def _compose(self, state: dict) -> dict:
         started = time.perf_counter()
-        answer = combine([compose(part, retrieval, self.documents, self.settings.min_score)
+        share = 1 / len(state["parts"])  # the parts of a question share one answer's length
+        answer = combine([compose(part, retrieval, self.documents, self.settings.min_score, share)
                           for part, retrieval in state["parts"]], state["retrieval"])
         state["timings_ms"]["answer"] = (time.perf_counter() - started) * 1000
         return {**state, "answer": answer} if self.llm is not None else answer
