@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from qa.prompts import ABSTAIN, ABSTAIN_PROVENANCE, ABSTAIN_UNKNOWN
 from qa.retrieve import Retrieval
-from qa.questions import answer_type, matches_type
+from qa.questions import answer_type, asks_provenance, matches_type
 from qa.text import clause_spans, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
 
@@ -172,18 +172,11 @@ def _as_sentence(passage: Passage) -> str:
     return text
 
 
-_ASKS_AUTHOR = re.compile(r"\bwho (wrote|authored|reported)\b|\b(author|writer|reporter)\b|"
-                          r"\bwritten by\b|作者|记者|谁写", re.I)
-_ASKS_PUBLISHER = re.compile(
-    r"\b(source|publisher|outlet)\b.{0,30}\b(report|article|story|news|page|release)\b|"
-    r"\b(report|article|story|news|page|release)\b.{0,30}\b(published by|comes? from)\b|"
-    r"\bwho published\b|来源|出处", re.I)
-
-
-def cite(n: int, hit: Hit, quote: str, start: int, end: int, doc: dict) -> Citation:
-    """Citation number n of the quote text[start:end] of the hit's document."""
-    return Citation(n, hit.sentence.source, hit.title, quote, start, end, round(hit.score, 4),
-                    doc.get("publisher", ""), doc.get("date", ""), doc.get("author", ""))
+def cite(n: int, source: str, title: str, score: float, quote: str, start: int, end: int,
+         doc: dict) -> Citation:
+    """Citation number n of the quote text[start:end] of a document, with its byline."""
+    return Citation(n, source, title, quote, start, end, round(score, 4), doc.get("publisher", ""),
+                    doc.get("date", ""), doc.get("author", ""))
 
 
 PROVENANCE_AGREEMENT = 0.9  # fused score of the top document: near first in every channel
@@ -194,8 +187,7 @@ def provenance(question: str, retrieval: Retrieval, documents: dict) -> Answer |
     publisher of the document every channel ranks first, from its byline or source line,
     citing its title. None for other questions, or when no document stands out or it does
     not say."""
-    field = "author" if _ASKS_AUTHOR.search(question) else \
-        "publisher" if _ASKS_PUBLISHER.search(question) else ""
+    field = asks_provenance(question)
     if not field or not retrieval.documents:
         return None
     top = retrieval.documents[0]
@@ -209,8 +201,7 @@ def provenance(question: str, retrieval: Retrieval, documents: dict) -> Answer |
                       retrieval.query, retrieval.documents)
     verb = "was written by" if field == "author" else "comes from"
     dated = f", published {doc['date']}" if doc.get("date") else ""
-    citation = Citation(1, top["source"], title, title, start, start + len(title), top["score"],
-                        doc.get("publisher", ""), doc.get("date", ""), doc.get("author", ""))
+    citation = cite(1, top["source"], title, top["score"], title, start, start + len(title), doc)
     return Answer(f"“{title}” {verb} {value}{dated}. [1]", False, [citation], retrieval.query,
                   retrieval.documents)
 
@@ -233,7 +224,9 @@ def compose(question: str, retrieval: Retrieval, documents: dict, min_score: flo
     parts = []
     for n, passage in enumerate(chosen, start=1):
         doc = documents.get(passage.hit.sentence.source, {})
-        citations.append(cite(n, passage.hit, passage.text, passage.start, passage.end, doc))
+        hit = passage.hit
+        citations.append(cite(n, hit.sentence.source, hit.title, hit.score, passage.text,
+                              passage.start, passage.end, doc))
         parts.append(f"{_as_sentence(passage)} [{n}]")
     return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents)
 

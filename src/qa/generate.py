@@ -137,7 +137,7 @@ def _renumber(kept, sources, retrieval, documents, extractive, dropped, stats) -
         hit = sources[original - 1]
         s = hit.sentence
         doc = documents.get(s.source, {})
-        citations.append(cite(n, hit, s.text, s.start, s.end, doc))
+        citations.append(cite(n, s.source, hit.title, hit.score, s.text, s.start, s.end, doc))
     return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents,
                   extractive.timings_ms, {"mode": "llm", "dropped": dropped, **stats})
 

@@ -41,16 +41,12 @@ _HAS_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b|\b(jan(uary)?|feb(ruary)?|mar(c
                        r"june?|july?|aug(ust)?|sep(tember)?|oct(ober)?|nov(ember)?|dec(ember)?)\b"
                        r"|\d+\s*[年月日]|\b(century|decade)\b", re.I)
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
-
-
 _ASKS_SCHOOL = re.compile(
     r"\b(which|what)\s+(\w+\s+){0,2}(universit(y|ies)|colleges?|institutions?|schools?|institutes?"
     r"|conservator(y|ies)|academ(y|ies))\b|哪所|哪(些|个|一所|家)(大学|学院|学校|院校|机构|单位)", re.I)
 _SCHOOL_NAME = re.compile(
     r"(?:[A-Z][\w'’.-]*\s+)*(?:University|College|Institute|School|Conservatory|Academy)"
     r"(?:\s+(?:of|for|and|in)(?:\s+[A-Z][\w'’.-]*)+)*|[\u4e00-\u9fff]{2,10}(?:大学|学院|学校)")
-
-
 _ASKS_PERSON = re.compile(
     r"\bwho (is|was|are|were)( the| its| their)? (current |first |founding |former )?(president|"
     r"director|dean|head|chair|chairman|chairwoman|principal|chancellor|rector|founder|leader|"
@@ -67,6 +63,22 @@ def _has_person(text: str) -> bool:
     ("Griffith College of Digital Intelligence" is one run, and not a person)."""
     return any(2 <= len(run.split()) <= 4 and not {w.lower() for w in run.split()} & _NOT_PERSON
                for run in _CAPITALISED_RUN.findall(text))
+
+
+_ASKS_AUTHOR = re.compile(r"\bwho (wrote|authored|reported)\b|\b(author|writer|reporter)\b|"
+                          r"\bwritten by\b|作者|记者|谁写", re.I)
+_ASKS_PUBLISHER = re.compile(
+    r"\b(source|publisher|outlet)\b.{0,30}\b(report|article|story|news|page|release)\b|"
+    r"\b(report|article|story|news|page|release)\b.{0,30}\b(published by|comes? from)\b|"
+    r"\bwho published\b|来源|出处", re.I)
+
+
+def asks_provenance(question: str) -> str:
+    """'author' for "who wrote the article…", 'publisher' for "what is the source of the
+    report…", else ''."""
+    if _ASKS_AUTHOR.search(question):
+        return "author"
+    return "publisher" if _ASKS_PUBLISHER.search(question) else ""
 
 
 def answer_type(question: str) -> str:

@@ -18,8 +18,8 @@ from functools import lru_cache
 import numpy as np
 
 from qa.embedders import Embedder
-from qa.store import ChromaStore
 from qa.questions import answer_type, matches_type, names
+from qa.store import ChromaStore
 from qa.text import has_chinese, stem, term_set, terms, word_terms
 from qa.types import Hit, Sentence
 
@@ -73,7 +73,7 @@ class Retrieval:
     query: str
     hits: list[Hit]  # best first, headings left out
     documents: list[dict]  # {"source", "title", "score"}, best first
-    unknown: list[str] = field(default_factory=list)  # names asked about that no document has
+    unknown: list[str] = field(default_factory=list)  # names, numbers no document here has
 
 
 def score(f: Features, w: Weights) -> float:
@@ -161,17 +161,17 @@ class Translator:
         """For each term of the question, the terms of the other-language documents that
         translate it (none when no document is in another language)."""
         chinese = has_chinese(question)
-        foreign = [self._words(s) for s in sources
-                   if (self.documents[s].get("language") == "zh") != chinese]
+        foreign = [(t, v) for t, v in (self._words(s) for s in sources
+                                       if (self.documents[s].get("language") == "zh") != chinese)
+                   if len(v)]
         asked = word_terms(question)
         if not foreign or not asked:
             return {}
         words = [t for terms_, _ in foreign for t in terms_]
-        similarity = self.multilingual.embed(list(asked)) @ np.concatenate(
-            [v for _, v in foreign if len(v)]).T
+        similarity = self.multilingual.embed(list(asked)) @ np.concatenate([v for _, v in foreign]).T
         out: dict[str, set[str]] = {}
         for term, row in zip(asked.values(), similarity):
-            best = float(row.max()) if len(row) else 0.0
+            best = float(row.max())
             if best >= TRANSLATION_SIMILARITY:
                 picked = np.flatnonzero(row >= max(TRANSLATION_SIMILARITY, best - TRANSLATION_SPREAD))
                 out.setdefault(term, set()).update(words[i] for i in picked)
@@ -240,7 +240,7 @@ class Retriever:
         self.reranker = reranker
         self.translator = Translator(multilingual, documents) if multilingual else None
         self._cache: dict[str, tuple[list, np.ndarray, np.ndarray]] = {}  # per document
-        self._words: dict[str, tuple[frozenset[str], set[str]]] = {}  # per document
+        self._doc_terms: dict[str, tuple[frozenset[str], set[str]]] = {}  # per document
         self._terms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # per unit: its
         # terms, and those of it and the text it leans on
 
@@ -287,15 +287,15 @@ class Retriever:
 
     def _vocabulary(self, source: str) -> tuple[frozenset[str], set[str]]:
         """A document's terms and their first letters."""
-        if source not in self._words:
-            words = frozenset(terms(self.documents[source].get("text", "")))
-            self._words[source] = (words, {t[:NAME_PREFIX] for t in words
-                                           if len(t) >= NAME_PREFIX})
-        return self._words[source]
+        if source not in self._doc_terms:
+            words = term_set(self.documents[source].get("text", ""))
+            self._doc_terms[source] = (words, {t[:NAME_PREFIX] for t in words
+                                               if len(t) >= NAME_PREFIX})
+        return self._doc_terms[source]
 
     def _sentences(self, query: str, sources: list[str], fused: dict[str, float],
                    dense_q: np.ndarray, multi_q: np.ndarray | None,
-                   term_weights: dict[str, float]) -> list[Hit]:
+                   term_weights: TermWeights) -> list[Hit]:
         if not sources:
             return []
         items, vectors, ml_vectors = self._load_sentences(sources)
@@ -310,9 +310,9 @@ class Retriever:
             if item.metadata.get("sentence_start", -1) < 0 and is_heading(item.text):
                 continue
             meta = item.metadata
-            # a sentence often leans on the one before it ("these partnerships ... total 75")
             cross = multi_q is not None and chinese_question != has_chinese(item.text)
             weights = translated if cross else term_weights
+            # a sentence often leans on the one before it ("these partnerships ... total 75")
             own, with_context = self._terms[item.id]
             lexical = max(self.lexical.coverage(weights, own),
                           CONTEXT_SHARE * self.lexical.coverage(weights, with_context))

@@ -122,11 +122,15 @@ class QAService:
         state["timings_ms"]["retrieve"] = (time.perf_counter() - started) * 1000
         return {**state, "parts": parts, "retrieval": merge([r for _, r in parts])}
 
+    def compose_parts(self, parts: list[tuple[str, Retrieval]], min_score: float) -> Answer:
+        """One answer from the parts' retrievals, which share one answer's length."""
+        share = 1 / len(parts)
+        return combine([compose(part, retrieval, self.documents, min_score, share)
+                        for part, retrieval in parts], merge([r for _, r in parts]))
+
     def _compose(self, state: dict) -> dict:
         started = time.perf_counter()
-        share = 1 / len(state["parts"])  # the parts of a question share one answer's length
-        answer = combine([compose(part, retrieval, self.documents, self.settings.min_score, share)
-                          for part, retrieval in state["parts"]], state["retrieval"])
+        answer = self.compose_parts(state["parts"], self.settings.min_score)
         state["timings_ms"]["answer"] = (time.perf_counter() - started) * 1000
         return {**state, "answer": answer} if self.llm is not None else answer
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 STOPWORDS = frozenset(
@@ -51,26 +52,24 @@ def _chinese_words(run: str) -> list[str]:
     return [w for w in _jieba().cut_for_search(run) if len(w) > 1]
 
 
-def terms(text: str) -> list[str]:
-    """Content terms: stemmed English words without stopwords; Chinese words from jieba."""
-    out: list[str] = []
+def _words(text: str) -> Iterator[tuple[str, str]]:
+    """Content words as written (lower case), each with the term it stands for: the stemmed
+    English word, or the Chinese word from jieba; stopwords left out."""
     for token in _TOKEN.findall(normalise(text)):
         if _HAN.match(token):
-            out.extend(w for w in _chinese_words(token) if w not in STOPWORDS)
+            yield from ((w, w) for w in _chinese_words(token) if w not in STOPWORDS)
         elif token not in STOPWORDS:
-            out.append(stem(token))
-    return out
+            yield token, stem(token)
+
+
+def terms(text: str) -> list[str]:
+    """Content terms: stemmed English words without stopwords; Chinese words from jieba."""
+    return [term for _, term in _words(text)]
 
 
 def word_terms(text: str) -> dict[str, str]:
-    """Content words as written (lower case) with the term each stands for; numbers left out."""
-    out: dict[str, str] = {}
-    for token in _TOKEN.findall(normalise(text)):
-        if _HAN.match(token):
-            out.update((w, w) for w in _chinese_words(token) if w not in STOPWORDS)
-        elif token not in STOPWORDS and not token[0].isdigit():
-            out[token] = stem(token)
-    return out
+    """Content words as written with the term each stands for; numbers left out."""
+    return {word: term for word, term in _words(text) if not word[0].isdigit()}
 
 
 @lru_cache(maxsize=100_000)
