@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from qa.answer import compose_parts
 from qa.config import load_settings
 from qa.evaluation import Case, dataset_to_corpus, load_cases, score_case
 from qa.retrieve import Weights
@@ -46,7 +47,7 @@ def evaluate(service, cases, retrievals, weights: Weights) -> list[tuple[float, 
         rescored = [(q, service.retriever.rescore(r, weights)) for q, r in parts]
         best = max((r.hits[0].score for _, r in rescored if r.hits and not r.unknown),
                    default=-1.0)
-        answer = service.compose_parts(rescored, min_score=-1.0)
+        answer = compose_parts(rescored, service.documents, min_score=-1.0)
         correct = bool(score_case(case, answer)["correct"]) if case.answerable else False
         rows.append((best, case.answerable, correct))
     return rows

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer import combine, compose, enumeration, excerpt, is_list_question, select_passages
+from qa.answer import combine, compose, compose_parts, enumeration, excerpt, is_list_question, select_passages
 from qa.errors import BadQuestion
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
@@ -81,6 +81,7 @@ def test_follow_up_is_searched_with_the_previous_question():
         "Which university partners with Otago? What subject is that program in?")
     assert standalone_query("When was the Jiangxi alliance founded?", history) == (
         "When was the Jiangxi alliance founded?")
+    assert standalone_query("What did the partnership create?", history).startswith("Which")
     assert standalone_query("What subject is that program in?", None) == (
         "What subject is that program in?")
 
@@ -104,6 +105,11 @@ def test_a_long_sentence_is_cut_to_the_clauses_that_answer():
     answer = compose("What university runs pharmacy with Southwest University?",
                      Retrieval("q", [hit(text, 0.9, start=100)], []), DOCS, 0.45)
     assert answer.answer == "…" + passage.text + "… [1]"
+    # a list answer's excerpt goes for a school the passages chosen before do not name
+    first = excerpt(hit(text, 0.9), "Which universities run programs?", 16)
+    assert "Novosibirsk" in first.text
+    other = excerpt(hit(text, 0.9), "Which universities run programs?", 16, known=first.text)
+    assert "University of Otago" in other.text and "Novosibirsk" not in other.text
 
 
 def test_numbered_list_items_answer_a_list_question():
@@ -142,6 +148,11 @@ def test_answer_types():
     assert matches_type("phone", "Call +86-23-67158993.") and matches_type("web", "See www.cq.cn.")
     assert matches_type("number", "The city hosts nine joint institutions.")
     assert not matches_type("number", "1. Promote the exchange of ideas.")
+    # the numbers of a date answer "when", not "how many"
+    for dated in ("It was held on November 17, 2025.", "In 2025 it grew.", "2025年11月18日举行。",
+                  "It opened on 17 May."):
+        assert matches_type("date", dated) and not matches_type("number", dated)
+    assert matches_type("number", "In 2025 it had 1,500 students.")
     assert matches_type("date", "On November 18, the alliance opened.")
 
 
@@ -237,3 +248,46 @@ def test_the_parts_of_a_question_share_one_answers_length():
     half = compose("Which partners run programs?", Retrieval("q", hits, []), DOCS, 0.45, share=0.5)
     assert word_count(whole.answer) <= 120 + 6 and word_count(half.answer) <= 60 + 6
     assert len(half.citations) < len(whole.citations)
+
+
+def test_a_sentence_that_points_back_for_the_answer_is_quoted_with_what_it_points_at():
+    held = "The Exchange Conference was held in Nanchang on November 17."
+    platform = "This event created a platform."
+    signed = "During the conference, agreements were signed with Belarusian State University."
+    text = f"{held} {platform} {signed}"
+    docs = {"a.txt": {"title": "A", "text": text}}
+    hits = [hit(signed, 0.5, start=text.index("During")), hit(platform, 0.2, start=len(held) + 1),
+            hit(held, 0.1)]
+    answer = compose("When was the agreement signed?", Retrieval("q", hits, []), docs, 0.26)
+    assert answer.answer == f"{held} [1] {signed} [2]"
+    # asked for something the sentence holds itself, it stands alone
+    answer = compose("Who signed agreements?", Retrieval("q", hits, []), docs, 0.26)
+    assert answer.answer == f"{signed} [1]"
+
+
+def test_a_sentence_that_refers_back_to_the_best_one_goes_with_it():
+    first = "Chongqing approved six new cooperative programs."
+    then = "Announced in May, these partnerships bring the city's total to 75."
+    text = f"{first} {then}\n\nOther news. {then}"
+    docs = {"a.txt": {"title": "A", "text": text}}
+    hits = [hit(first, 0.40), hit(then, 0.35, start=len(first) + 1),
+            hit("Other news.", 0.39, start=text.index("Other"))]
+    answer = compose("How many programs does Chongqing have?", Retrieval("q", hits, []), docs, 0.26)
+    assert answer.answer == f"{first} [1] {then} [2]"
+    assert answer.citations[1].start == len(first) + 1
+    # a sentence that does not refer back, or another paragraph's, is not carried along
+    unrelated = [hit(first, 0.40), hit("Rain fell in May.", 0.35, start=len(first) + 1)]
+    assert compose("How many?", Retrieval("q", unrelated, []), docs, 0.26).answer == f"{first} [1]"
+    far = [hit(first, 0.40), hit(then, 0.35, start=text.rindex(then))]
+    assert "[2]" not in compose("How many?", Retrieval("q", far, []), docs, 0.26).answer
+
+
+def test_a_later_part_of_a_question_quotes_another_passage_than_the_first():
+    both = [hit("Chongqing Normal University partners with the Moscow Conservatory.", 0.6),
+            hit("The partnership created the Chongqing Tchaikovsky Conservatory of Music.", 0.5,
+                start=70)]
+    parts = [("What university works with the Moscow Conservatory?", Retrieval("q1", both, [])),
+             ("What did the partnership create?", Retrieval("q2", both, []))]
+    answer = compose_parts(parts, DOCS, 0.45)
+    assert [c.quote[:14] for c in answer.citations] == ["Chongqing Norm", "The partnershi"]
+    assert answer.answer.endswith("Music. [2]")

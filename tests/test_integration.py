@@ -90,6 +90,9 @@ def test_follow_up_uses_history(service):
     assert answer.query.startswith("Which university did Nanchang Hangkong")
     assert not answer.abstained
     assert answer.citations[0].source == "xinhua-jiangxi-sino-foreign-cooperative-education-alliance.txt"
+    # "During the conference, … were signed": the date is in the sentence about the conference
+    assert "November 17" in answer.citations[0].quote and "signed" in answer.citations[1].quote
+    _quotes_are_exact(service, answer)
 
 
 def test_a_question_in_two_parts_gets_both_answered_from_two_documents(service):
@@ -104,12 +107,33 @@ def test_a_question_in_two_parts_gets_both_answered_from_two_documents(service):
     _quotes_are_exact(service, answer)
 
 
+def test_a_later_part_that_refers_back_is_searched_with_the_first(service):
+    # "the alliance" of the second part is the one the first part names; the second part asks
+    # for a date, whatever the first part it is searched with asks for
+    answer = service.ask("Which university in Jiangxi chairs the alliance, and when was the "
+                         "alliance inaugurated?")
+    assert "Jiangxi University of Finance and Economics" in answer.citations[0].quote
+    assert "November 18" in answer.citations[-1].quote
+    _quotes_are_exact(service, answer)
+
+
 def test_one_partnership_in_a_long_sentence_is_quoted_on_its_own(service):
     answer = service.ask("Which New Zealand university runs a pharmacy program with Southwest "
                          "University?")
     assert "University of Otago" in answer.answer
     assert len(answer.answer.split()) <= 40  # the clause, not the 110-word sentence it sits in
     assert "Tchaikovsky" not in answer.answer
+    _quotes_are_exact(service, answer)
+
+
+def test_the_sentence_that_goes_on_with_the_best_one_is_quoted_too(service):
+    # "… approval of six new … programs." "Announced …, these partnerships … bring the city's
+    # total to 75 such collaborations.": the count asked for is in the second sentence
+    answer = service.ask("How many Sino-foreign partnerships does Chongqing count after the "
+                         "new approvals?")
+    assert "six new" in answer.citations[0].quote and "total to 75" in answer.citations[1].quote
+    assert [c.source for c in answer.citations] == [
+        "ichongqing-chongqing-expands-international-education-partnerships.txt"] * 2
     _quotes_are_exact(service, answer)
 
 

@@ -6,7 +6,8 @@ import numpy as np
 
 from qa.answer import compose
 from qa.embedders import HashingEmbedder
-from qa.retrieve import CARRIED_SHARE, Lexical, Retrieval, Retriever, Translator
+from qa.retrieve import (CARRIED_SHARE, Lexical, Retrieval, Retriever, Translator, antecedent,
+                         paragraph_before)
 from qa.questions import names
 from qa.text import term_set, terms
 from qa.types import Hit, Sentence
@@ -101,3 +102,15 @@ def test_a_question_about_a_name_no_document_has_is_refused_naming_it():
     answer = compose("Which university partners with Harvard?", retrieval, {}, 0.3)
     assert answer.abstained and not answer.citations
     assert answer.answer == "The documents don't say: they never mention “Harvard”."
+
+
+def test_a_sentence_points_back_at_the_one_its_opening_names():
+    before = ["This event created a platform.", "The Exchange Conference was held on November 17."]
+    assert antecedent("During the conference, agreements were signed.", before) == 1
+    assert antecedent("Announced in May, these partnerships involve Russia.", before) == 0
+    assert antecedent("It grew.", before) == 0
+    assert antecedent("The city hosts nine institutions.", before) == -1
+    assert antecedent("During the conference, agreements were signed.", []) == -1
+    text = "One. Two.\n\nThree. Four."
+    spans = [(0, 4, "One."), (5, 9, "Two."), (11, 17, "Three."), (18, 23, "Four.")]
+    assert paragraph_before(spans, text) == [[], ["One."], [], ["Three."]]

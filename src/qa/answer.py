@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.prompts import ABSTAIN, ABSTAIN_PROVENANCE, ABSTAIN_UNKNOWN
-from qa.retrieve import Retrieval
+from qa.retrieve import ANTECEDENT_REACH, Retrieval, antecedent, merge
 from qa.questions import answer_type, asks_provenance, matches_type
 from qa.text import clause_spans, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
@@ -15,6 +15,7 @@ FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
 EXCERPT_WORDS = 35  # a longer sentence is cut to the clauses that answer
 FACTOID_MARGIN, LIST_MARGIN = 0.03, 0.10  # how close to the best a further sentence must score
 MAX_FACTOID, MAX_LIST = 2, 6
+CONTINUATION_MARGIN = 0.10  # how close to the best a sentence that goes on with it must score
 # Questions whose answer may be a set. "Which X" counts: measured on evals/partnerships.jsonl,
 # treating it as a list question (more passages, excerpts less cut) answers more cases right.
 _LIST_QUESTION = re.compile(
@@ -48,8 +49,10 @@ def near_duplicate(text: str, others: list[str]) -> bool:
     return False
 
 
-def excerpt(hit: Hit, question: str, max_words: int) -> Passage:
-    """The whole sentence if short enough, else its best run of clauses within `max_words`."""
+def excerpt(hit: Hit, question: str, max_words: int, known: str = "") -> Passage:
+    """The whole sentence if short enough, else its best run of clauses within `max_words`;
+    an answer of the kind asked for counts only when it is not in `known` (passages already
+    chosen)."""
     s = hit.sentence
     if word_count(s.text) <= max_words:
         return Passage(hit, s.start, s.end, s.text)
@@ -64,7 +67,8 @@ def excerpt(hit: Hit, question: str, max_words: int) -> Passage:
             if word_count(piece) > max_words and j > i:
                 break
             found = wanted & set(terms(piece))
-            value = len(found) + (1.0 if kind and matches_type(kind, piece, question) else 0.0)
+            value = len(found) + (1.0 if kind and matches_type(kind, piece, question + " " + known)
+                                  else 0.0)
             value -= 0.01 * word_count(piece)  # the shorter of two equally good runs
             if value > best_value:
                 best, best_value = (a, b), value
@@ -138,7 +142,7 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
         return items
     listing = is_list_question(question)
     margin, budget = (LIST_MARGIN, LIST_WORDS) if listing else (FACTOID_MARGIN, FACTOID_WORDS)
-    budget = int(budget * share)
+    budget = min(budget, int(LIST_WORDS * share))  # two parts of a question: 120 words in all
     limit = MAX_LIST if listing else MAX_FACTOID
     best = hits[0].score
     chosen: list[Passage] = []
@@ -149,13 +153,63 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
         if chosen and not _shares_the_question(hit, hits[0]):
             continue
         clip = budget if listing or hit.features and hit.features.cross else EXCERPT_WORDS
-        passage = excerpt(hit, question, min(clip, budget - words))
+        passage = excerpt(hit, question, min(clip, budget - words),
+                          " ".join(p.text for p in chosen) if listing else "")
         length = word_count(passage.text)
         if words + length > budget or near_duplicate(passage.text, [p.text for p in chosen]):
             continue
         chosen.append(passage)
         words += length
+        if len(chosen) == 1 and not listing:
+            statement = _statement(passage, question, hits, documents or {})
+            length = sum(word_count(p.text) for p in statement)
+            if len(statement) > 1 and length <= budget:
+                chosen, words = statement, length
+                limit += len(statement) - 1  # one statement, quoted as it runs
     return chosen
+
+
+def _beside(passage: Passage, hits: list[Hit], documents: dict, after: bool) -> Passage | None:
+    """The whole sentence right after (or before) the passage's sentence, in its paragraph."""
+    s = passage.hit.sentence
+    start, end = s.sentence_span
+    text = documents.get(s.source, {}).get("text", "")
+    for hit in hits:
+        n = hit.sentence
+        a, b = (end, n.start) if after else (n.end, start)
+        if n.source == s.source and n.sentence_start < 0 and 0 <= b - a <= 2 \
+                and not text[a:b].strip(" "):
+            return Passage(hit, n.start, n.end, n.text)
+    return None
+
+
+def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict) -> list[Passage]:
+    """The best passage with the sentences its statement spans: the one before when the passage
+    points back at it for the answer asked for ("During the conference, … were signed" after
+    the sentence that dates the conference), and the one after when it points back at the
+    passage and holds that kind of answer too ("…six new programs." "Announced in May, these
+    partnerships … bring the city's total to 75.")."""
+    s = passage.hit.sentence
+    start, end = s.sentence_span
+    sentence = documents.get(s.source, {}).get("text", "")[start:end] or s.text
+    out = [passage]
+    kind = answer_type(question)
+    if kind and not matches_type(kind, passage.text, question):
+        before: list[Passage] = []
+        while len(before) < ANTECEDENT_REACH:
+            previous = _beside(before[-1] if before else passage, hits, documents, after=False)
+            if previous is None:
+                break
+            before.append(previous)
+        k = antecedent(sentence, [p.text for p in before])
+        if k >= 0 and matches_type(kind, before[k].text, question):
+            out.insert(0, before[k])
+    after = _beside(passage, hits, documents, after=True)
+    if (after and passage.end == end and after.hit.score >= passage.hit.score - CONTINUATION_MARGIN
+            and antecedent(after.text, [passage.text]) == 0
+            and matches_type(kind, after.text, question)):
+        out.append(after)
+    return out
 
 
 def _as_sentence(passage: Passage) -> str:
@@ -229,6 +283,21 @@ def compose(question: str, retrieval: Retrieval, documents: dict, min_score: flo
                               passage.start, passage.end, doc))
         parts.append(f"{_as_sentence(passage)} [{n}]")
     return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents)
+
+
+def compose_parts(parts: list[tuple[str, Retrieval]], documents: dict, min_score: float) -> Answer:
+    """One answer to a question asked in parts, from each part's retrieval; the parts share one
+    answer's length, and a later part, which asks something else, does not quote a passage an
+    earlier one quoted."""
+    share = 1 / len(parts)
+    answers: list[Answer] = []
+    quoted: set[tuple] = set()
+    for part, retrieval in parts:
+        hits = [h for h in retrieval.hits
+                if (h.sentence.source, h.sentence.start, h.sentence.end) not in quoted]
+        answers.append(compose(part, replace(retrieval, hits=hits), documents, min_score, share))
+        quoted.update((c.source, c.start, c.end) for c in answers[-1].citations)
+    return combine(answers, merge([r for _, r in parts]))
 
 
 def combine(parts: list[Answer], retrieval: Retrieval) -> Answer:

@@ -41,6 +41,13 @@ _HAS_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b|\b(jan(uary)?|feb(ruary)?|mar(c
                        r"june?|july?|aug(ust)?|sep(tember)?|oct(ober)?|nov(ember)?|dec(ember)?)\b"
                        r"|\d+\s*[年月日]|\b(century|decade)\b", re.I)
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
+_MONTH = (r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(tember)?"
+          r"|oct(ober)?|nov(ember)?|dec(ember)?)")
+# the numbers of a date, which answer "when" and not "how many": November 17, 2025; 17 May; 2025;
+# 2025年11月17日
+_DATE_NUMBERS = re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}(st|nd|rd|th)?\b(,?\s+\d{{4}}\b)?"
+                           rf"|\b\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH}\b|\b(1[5-9]\d\d|20\d\d)\b(?![,.]\d)"
+                           r"|\d+\s*[年月日]", re.I)
 _ASKS_SCHOOL = re.compile(
     r"\b(which|what)\s+(\w+\s+){0,2}(universit(y|ies)|colleges?|institutions?|schools?|institutes?"
     r"|conservator(y|ies)|academ(y|ies))\b|哪所|哪(些|个|一所|家)(大学|学院|学校|院校|机构|单位)", re.I)
@@ -121,4 +128,6 @@ def _holds(kind: str, text: str) -> bool:
     if kind in _HAS_CONTACT:
         return bool(_HAS_CONTACT[kind].search(text))
     text = _LIST_NUMBER.sub("", text)
-    return bool((_HAS_DATE if kind == "date" else _HAS_NUMBER).search(text))
+    if kind == "date":
+        return bool(_HAS_DATE.search(text))
+    return bool(_HAS_NUMBER.search(_DATE_NUMBERS.sub(" ", text)))

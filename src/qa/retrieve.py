@@ -213,6 +213,48 @@ def rerank(reranker, query: str, hits: list[Hit]) -> list[Hit]:
     return head + tail
 
 
+_REFERS_BACK = re.compile(
+    r"^(?:[\w'’,-]+\s+){0,10}?(?:these|this|those|such|the same)\s+[a-z]"
+    r"|^\s*(?:it|its|they|their|both)\b|^\s*(?:这些|该|此|其|这)", re.I)
+_OPENING_THE = re.compile(r"^(?:\w+\s+){0,3}?the\s+([a-z]\w+)")
+
+
+ANTECEDENT_REACH = 3  # sentences back in its paragraph where "the conference" is looked for
+
+
+def antecedent(text: str, before: list[str]) -> int:
+    """Which of the sentences before a sentence in its paragraph (nearest first) it opens by
+    pointing at, or -1: the one right before for "Announced in May, these partnerships…" or
+    "It…", the nearest that names the thing for "During the conference…"."""
+    if not before:
+        return -1
+    if _REFERS_BACK.search(text):
+        return 0
+    opening = _OPENING_THE.search(text)
+    if opening:
+        thing = stem(opening.group(1).lower())
+        for i, sentence in enumerate(before[:ANTECEDENT_REACH]):
+            if thing in term_set(sentence):
+                return i
+    return -1
+
+
+def paragraph_before(sentences: list[tuple[int, int, str]], text: str) -> list[list[str]]:
+    """For each of a document's sentences ((start, end, text), in order), the sentences before
+    it in its paragraph, nearest first."""
+    out: list[list[str]] = []
+    for k, (start, _, _) in enumerate(sentences):
+        earlier: list[str] = []
+        edge = start
+        for a, b, sentence in reversed(sentences[:k]):
+            if edge - b > 2 or text[b:edge].strip(" "):  # a line break: another paragraph
+                break
+            earlier.append(sentence)
+            edge = a
+        out.append(earlier)
+    return out
+
+
 def _contexts(items: list) -> dict[str, str]:
     """For each unit id, the text it leans on: for a sentence the one before it in the same
     document, for a run of clauses the rest of its sentence."""
@@ -243,6 +285,7 @@ class Retriever:
         self._doc_terms: dict[str, tuple[frozenset[str], set[str]]] = {}  # per document
         self._terms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # per unit: its
         # terms, and those of it and the text it leans on
+        self._leans_on: dict[str, str] = {}  # per sentence that points back: the one it points at
 
     def search(self, query: str, focus: str | None = None) -> Retrieval:
         """Rank documents and sentences for `query`; `focus` is the question itself where the
@@ -261,8 +304,8 @@ class Retriever:
         documents = [{"source": s, "title": self.documents[s]["title"], "score": round(fused[s], 4)}
                      for s in ranked[:DOCUMENTS_RETURNED]]
         weights = self.lexical.weigh(set(query_terms), set(terms(focus)) if focus else None)
-        hits = self._sentences(query, ranked[: w.sentence_documents], fused, dense_q, multi_q,
-                               weights)
+        hits = self._sentences(query, focus or query, ranked[: w.sentence_documents], fused,
+                               dense_q, multi_q, weights)
         if self.reranker is not None:
             hits = rerank(self.reranker, query, hits)
         return Retrieval(query, hits, documents, self.unknown_names(focus or query, hits))
@@ -293,7 +336,7 @@ class Retriever:
                                                if len(t) >= NAME_PREFIX})
         return self._doc_terms[source]
 
-    def _sentences(self, query: str, sources: list[str], fused: dict[str, float],
+    def _sentences(self, query: str, question: str, sources: list[str], fused: dict[str, float],
                    dense_q: np.ndarray, multi_q: np.ndarray | None,
                    term_weights: TermWeights) -> list[Hit]:
         if not sources:
@@ -301,7 +344,7 @@ class Retriever:
         items, vectors, ml_vectors = self._load_sentences(sources)
         dense = vectors @ dense_q
         multi = ml_vectors @ multi_q if multi_q is not None else np.zeros(len(items))
-        kind = answer_type(query)
+        kind = answer_type(question)  # what the question asks, not the turn it leans on
         chinese_question = has_chinese(query)
         translated = self.lexical.weigh_translations(self.translator.translate(query, sources)) \
             if self.translator else {}
@@ -318,7 +361,10 @@ class Retriever:
                           CONTEXT_SHARE * self.lexical.coverage(weights, with_context))
             features = Features(
                 dense=float(d), multilingual=float(m), lexical=lexical,
-                document=fused[meta["source"]], typed=matches_type(kind, item.text, query), cross=cross)
+                document=fused[meta["source"]], cross=cross,
+                typed=matches_type(kind, item.text, question) or (
+                    item.id in self._leans_on  # "During the conference…": its date is there
+                    and matches_type(kind, self._leans_on[item.id], question)))
             sentence = Sentence(item.id, meta["source"], item.text, meta["start"], meta["end"],
                                 meta.get("sentence_start", -1), meta.get("sentence_end", -1))
             hits.append(Hit(sentence, meta["title"], score(features, self.weights), features))
@@ -344,9 +390,22 @@ class Retriever:
                 for k in rows:
                     own = term_set(items[k].text)
                     self._terms[items[k].id] = (own, own | term_set(context.get(items[k].id, "")))
+                self._find_antecedents([items[k] for k in rows], source)
         parts = [self._cache[s] for s in sources]
         return ([i for p in parts for i in p[0]], np.concatenate([p[1] for p in parts]),
                 np.concatenate([p[2] for p in parts]))
+
+    def _find_antecedents(self, items: list, source: str) -> None:
+        """Note the sentence each sentence of a document points back at ("During the
+        conference…": the one that dates the conference holds its date)."""
+        whole = sorted((i for i in items if i.metadata.get("sentence_start", -1) < 0),
+                       key=lambda i: i.metadata["start"])
+        spans = [(i.metadata["start"], i.metadata["end"], i.text) for i in whole]
+        text = self.documents.get(source, {}).get("text", "")
+        for item, before in zip(whole, paragraph_before(spans, text)):
+            k = antecedent(item.text, before)
+            if k >= 0:
+                self._leans_on[item.id] = before[k]
 
     def rescore(self, retrieval: Retrieval, weights: Weights) -> Retrieval:
         """The same candidates scored with other weights (for tuning)."""

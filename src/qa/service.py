@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from qa.answer import combine, compose
+from qa.answer import compose_parts
 from qa.config import Settings
 from qa.embedders import Embedder, SentenceTransformerEmbedder, make_multilingual
 from qa.errors import BadQuestion
@@ -23,6 +23,7 @@ from qa.types import Answer
 
 _FOLLOW_UP = re.compile(
     r"\b(it|its|that|this|those|these|they|them|their|there|he|she|his|her|the same)\b"
+    r"|\bthe (partnership|program|programme|agreement|alliance|project|collaboration)s?\b"
     r"|^(and|what about|how about)\b|它|其|该|这|那|他们",
     re.I,
 )
@@ -108,11 +109,13 @@ class QAService:
             self.chain = self.chain | RunnableLambda(self._generate)
 
     def retrieve_parts(self, question: str, history: list[dict] | None) -> list[tuple[str, Retrieval]]:
-        """Each part of the question with its retrieval; a follow-up searched with the earlier
-        turn it leans on."""
+        """Each part of the question with its retrieval. A part that leans on something earlier
+        is searched with it: the first part with the conversation, a later part with the first
+        ("…, and what did the partnership create?")."""
         parts = []
         for part in split_question(question):
-            query = self._query(part, history)
+            first = [{"role": "user", "content": parts[0][0]}] if parts else None
+            query = self._query(part, first or history)
             parts.append((part, self.retriever.search(query, part if query != part else None)))
         return parts
 
@@ -122,15 +125,9 @@ class QAService:
         state["timings_ms"]["retrieve"] = (time.perf_counter() - started) * 1000
         return {**state, "parts": parts, "retrieval": merge([r for _, r in parts])}
 
-    def compose_parts(self, parts: list[tuple[str, Retrieval]], min_score: float) -> Answer:
-        """One answer from the parts' retrievals, which share one answer's length."""
-        share = 1 / len(parts)
-        return combine([compose(part, retrieval, self.documents, min_score, share)
-                        for part, retrieval in parts], merge([r for _, r in parts]))
-
     def _compose(self, state: dict) -> dict:
         started = time.perf_counter()
-        answer = self.compose_parts(state["parts"], self.settings.min_score)
+        answer = compose_parts(state["parts"], self.documents, self.settings.min_score)
         state["timings_ms"]["answer"] = (time.perf_counter() - started) * 1000
         return {**state, "answer": answer} if self.llm is not None else answer
 
