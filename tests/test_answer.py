@@ -4,6 +4,7 @@ import pytest
 
 from qa.answer import combine, compose, compose_parts, enumeration, excerpt, is_list_question, select_passages
 from qa.errors import BadQuestion
+from qa.prompts import ABSTAIN_UNDATED
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
 from qa.questions import answer_type, matches_type
@@ -291,3 +292,18 @@ def test_a_later_part_of_a_question_quotes_another_passage_than_the_first():
     answer = compose_parts(parts, DOCS, 0.45)
     assert [c.quote[:14] for c in answer.citations] == ["Chongqing Norm", "The partnershi"]
     assert answer.answer.endswith("Music. [2]")
+
+
+def test_when_no_passage_gives_a_date_the_answer_says_so():
+    def typed(text: str, value: float) -> Hit:
+        holds = matches_type("date", text)
+        return Hit(hit(text, value).sentence, "T", value, Features(0.5, 0.5, 0.5, 1.0, holds, False))
+
+    undated = [typed("The joint college has trained many doctors.", 0.5)]
+    answer = compose("When was the joint college founded?", Retrieval("q", undated, []), DOCS, 0.26)
+    assert answer.abstained and answer.answer == ABSTAIN_UNDATED
+    dated = undated + [typed("The joint college was founded in 2005.", 0.3)]
+    answer = compose("When was the joint college founded?", Retrieval("q", dated, []), DOCS, 0.26)
+    assert answer.answer == "The joint college was founded in 2005. [1]"
+    # other questions are answered from the best passage as before
+    assert not compose("Who trained doctors?", Retrieval("q", undated, []), DOCS, 0.26).abstained

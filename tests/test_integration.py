@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from qa.config import Settings
+from qa.prompts import ABSTAIN_UNDATED
 from qa.service import QAService, run_index
 
 from conftest import SEED_CORPUS, qa_command
@@ -81,6 +82,12 @@ def test_abstains_when_the_documents_do_not_say(service):
     answer = service.ask("What is the annual tuition fee at Queen Mary College?")
     assert answer.abstained and not answer.citations
     assert "don't say" in answer.answer
+    # the passage about the Leicester college gives no date: "when" is not answered with it
+    undated = service.ask("In what year did Chongqing Medical University and Leicester open "
+                          "their joint college?")
+    assert undated.abstained and undated.answer == ABSTAIN_UNDATED
+    dated = service.ask("When was the Jiangxi alliance inaugurated?")
+    assert not dated.abstained and "November 18" in dated.answer
 
 
 def test_follow_up_uses_history(service):

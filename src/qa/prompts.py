@@ -2,6 +2,7 @@
 
 ABSTAIN = "The documents don't say. Nothing in them answers: “{question}”"
 ABSTAIN_UNKNOWN = "The documents don't say: they never mention {names}."
+ABSTAIN_UNDATED = "The documents don't say when: the passages about it give no date."
 ABSTAIN_PROVENANCE = "The documents don't say: “{title}” names no {field}."
 
 GROUNDED_SYSTEM = (
