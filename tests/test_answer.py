@@ -91,6 +91,10 @@ def test_terms():
     assert terms("The universities of Russia") == ["universiti", "russia"]
     assert terms("aiming at educational openness") == terms("aim at education and open")
     assert "大学" in terms("重庆医科大学与哪所英国大学合作？") and "哪所" not in terms("哪所大学")
+    # a name jieba does not know comes apart into characters, which are paired; grammar is not
+    assert terms("涞滩镇隶属于哪个城市？")[:2] == ["涞滩", "滩镇"]
+    assert terms("蟒鳗又被称为什么？") == ["蟒鳗", "称为"]
+    assert terms("硕塞是谁的儿子？") == ["硕塞", "儿子"]
 
 
 def test_a_long_sentence_is_cut_to_the_clauses_that_answer():

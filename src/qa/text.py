@@ -16,8 +16,8 @@ STOPWORDS = frozenset(
     tell please give list name named say says said know known according document documents
     text texts corpus 什么 多少 哪些 哪个 哪所 哪里 哪一 一天 为什么 怎么 如何 是否 以及""".split()
 )
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u4e00-\u9fff]+")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def normalise(text: str) -> str:
@@ -47,9 +47,24 @@ def _jieba():
     return jieba
 
 
+# characters that stand alone as grammar, never as part of a name
+_FUNCTION_CHARACTERS = frozenset("的是在了和与也都而及或其之于为以对把将从被又就还很再向由到给让并")
+
+
 def _chinese_words(run: str) -> list[str]:
-    """Words of a run of Chinese characters, by jieba's search-engine segmentation."""
-    return [w for w in _jieba().cut_for_search(run) if len(w) > 1]
+    """Words of a run of Chinese characters, by jieba's search-engine segmentation. Characters
+    it leaves on their own, as it does a name it does not know (涞滩镇: 涞 滩 镇), are paired
+    with their neighbours (涞滩, 滩镇), so such a name is still matched."""
+    words, alone = [], []
+    for word in list(_jieba().cut_for_search(run)) + [""]:
+        if len(word) == 1 and word not in _FUNCTION_CHARACTERS:
+            alone.append(word)
+            continue
+        words.extend(a + b for a, b in zip(alone, alone[1:]))
+        alone = []
+        if len(word) > 1:
+            words.append(word)
+    return words
 
 
 def _words(text: str) -> Iterator[tuple[str, str]]:
