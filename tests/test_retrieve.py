@@ -114,3 +114,30 @@ def test_a_sentence_points_back_at_the_one_its_opening_names():
     text = "One. Two.\n\nThree. Four."
     spans = [(0, 4, "One."), (5, 9, "Two."), (11, 17, "Three."), (18, 23, "Four.")]
     assert paragraph_before(spans, text) == [[], ["One."], [], ["Three."]]
+
+
+def test_questions_asked_side_by_side_are_searched_one_at_a_time(settings, fake_embedder):
+    import threading
+    import time
+
+    from qa.service import QAService, run_index
+
+    run_index(settings, fake_embedder, multilingual=None)
+    service = QAService(settings, embedder=fake_embedder)
+    search, running, most = service.retriever.search, [], []
+
+    def slow_search(*args, **kwargs):
+        running.append(1)
+        most.append(len(running))
+        time.sleep(0.05)
+        running.pop()
+        return search(*args, **kwargs)
+
+    service.retriever.search = slow_search
+    threads = [threading.Thread(target=service.ask, args=("Which university chairs the alliance?",))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(most) == 4 and max(most) == 1

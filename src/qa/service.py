@@ -104,6 +104,9 @@ class QAService:
         self.retriever = Retriever(self.store, self.embedder, multilingual, self.documents,
                                    reranker=make_reranker(settings.reranker))
         self.llm = llm if llm is not None else make_chat_model(settings)
+        # one search at a time: each already uses both cores (BLAS), and searches side by side
+        # only contend for them and for the interpreter
+        self._searching = threading.Lock()
         self.chain = RunnableLambda(self._retrieve) | RunnableLambda(self._compose)
         if self.llm is not None:
             self.chain = self.chain | RunnableLambda(self._generate)
@@ -121,7 +124,8 @@ class QAService:
 
     def _retrieve(self, state: dict) -> dict:
         started = time.perf_counter()
-        parts = self.retrieve_parts(state["question"], state["history"])
+        with self._searching:
+            parts = self.retrieve_parts(state["question"], state["history"])
         state["timings_ms"]["retrieve"] = (time.perf_counter() - started) * 1000
         return {**state, "parts": parts, "retrieval": merge([r for _, r in parts])}
 
