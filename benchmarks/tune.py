@@ -40,8 +40,9 @@ def retrieve_all(service: QAService, cases: list[Case]) -> list:
 
 
 def evaluate(service, cases, retrievals, weights: Weights) -> list[tuple[float, bool, bool]]:
-    """Per case: best score, answerable, and correctness if answered (threshold applied later).
-    A question in parts counts as answered by its best part."""
+    """Per case: best score (-1 when the answer abstains whatever the threshold: a name no
+    document has, "when" without a date), answerable, and correctness if answered (threshold
+    applied later). A question in parts counts as answered by its best part."""
     rows = []
     for case, parts in zip(cases, retrievals):
         rescored = [(q, service.retriever.rescore(r, weights)) for q, r in parts]
@@ -49,7 +50,7 @@ def evaluate(service, cases, retrievals, weights: Weights) -> list[tuple[float, 
                    default=-1.0)
         answer = compose_parts(rescored, service.documents, min_score=-1.0)
         correct = bool(score_case(case, answer)["correct"]) if case.answerable else False
-        rows.append((best, case.answerable, correct))
+        rows.append((-1.0 if answer.abstained else best, case.answerable, correct))
     return rows
 
 

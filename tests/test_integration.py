@@ -56,6 +56,8 @@ def test_a_chinese_question_finds_the_english_passage(service):
     assert not answer.abstained
     assert "University of Leicester" in answer.answer
     assert answer.citations[0].source == "chongqing-international-education-framework.txt"
+    # the documents come ranked by their best sentence, so the one quoted is listed first
+    assert answer.retrieved[0]["source"] == answer.citations[0].source
     _quotes_are_exact(service, answer)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from qa.answer import compose
 from qa.embedders import HashingEmbedder
 from qa.retrieve import (CARRIED_SHARE, Lexical, Retrieval, Retriever, Translator, antecedent,
-                         paragraph_before)
+                         by_best_sentence, paragraph_before)
 from qa.questions import names
 from qa.text import term_set, terms
 from qa.types import Hit, Sentence
@@ -141,3 +141,12 @@ def test_questions_asked_side_by_side_are_searched_one_at_a_time(settings, fake_
     for thread in threads:
         thread.join()
     assert len(most) == 4 and max(most) == 1
+
+
+def test_documents_are_ranked_by_their_best_sentence_then_in_fused_order():
+    documents = [{"source": s, "title": s, "score": f} for s, f in
+                 [("a.txt", 1.0), ("b.txt", 0.8), ("c.txt", 0.7), ("d.txt", 0.6)]]
+    hits = [Hit(Sentence(f"{s}-{n}", s, "x", 0, 1), s, v)
+            for s, n, v in [("c.txt", 1, 0.5), ("a.txt", 1, 0.4), ("c.txt", 2, 0.3)]]
+    ranked = [d["source"] for d in by_best_sentence(documents, hits)]
+    assert ranked == ["c.txt", "a.txt", "b.txt", "d.txt"]

@@ -250,7 +250,7 @@ def provenance(question: str, retrieval: Retrieval, documents: dict) -> Answer |
     field = asks_provenance(question)
     if not field or not retrieval.documents:
         return None
-    top = retrieval.documents[0]
+    top = max(retrieval.documents, key=lambda d: d["score"])  # first in the fused ranking
     doc = documents.get(top["source"], {})
     title, value = doc.get("title", ""), doc.get(field, "")
     start = doc.get("text", "").find(title) if title else -1

@@ -203,6 +203,15 @@ def merge(retrievals: list[Retrieval]) -> Retrieval:
                      list(dict.fromkeys(n for r in retrievals for n in r.unknown)))
 
 
+def by_best_sentence(documents: list[dict], hits: list[Hit]) -> list[dict]:
+    """The documents whose sentences were scored, ordered by their best sentence (the second
+    stage re-ranks the fused list), then the rest in fused order."""
+    best: dict[str, float] = {}
+    for hit in hits:  # best first
+        best.setdefault(hit.sentence.source, hit.score)
+    return sorted(documents, key=lambda d: -best.get(d["source"], -math.inf))
+
+
 def rerank(reranker, query: str, hits: list[Hit]) -> list[Hit]:
     """The best sentences re-scored: mostly the cross-encoder, partly the features."""
     head, tail = hits[:RERANK_DEPTH], hits[RERANK_DEPTH:]
@@ -308,7 +317,8 @@ class Retriever:
                                dense_q, multi_q, weights)
         if self.reranker is not None:
             hits = rerank(self.reranker, query, hits)
-        return Retrieval(query, hits, documents, self.unknown_names(focus or query, hits))
+        return Retrieval(query, hits, by_best_sentence(documents, hits),
+                         self.unknown_names(focus or query, hits))
 
     def unknown_names(self, question: str, hits: list[Hit]) -> list[str]:
         """Names and numbers the question asks about that no document of the best sentences has
