@@ -14,8 +14,10 @@ from qa.types import Hit, Sentence
 DOCS = {"a.txt": {"title": "A", "publisher": "Pub", "date": "2025-01-02"}, "b.txt": {"title": "B"}}
 
 
-def hit(text: str, value: float, source: str = "a.txt", start: int = 0) -> Hit:
-    return Hit(Sentence(f"id-{text[:10]}", source, text, start, start + len(text)), "T", value)
+def hit(text: str, value: float, source: str = "a.txt", start: int = 0,
+        leans_on: tuple[int, int] | None = None) -> Hit:
+    return Hit(Sentence(f"id-{text[:10]}", source, text, start, start + len(text),
+                        leans_on=leans_on), "T", value)
 
 
 def test_factoid_gets_its_best_sentence_with_citation():
@@ -261,8 +263,9 @@ def test_a_sentence_that_points_back_for_the_answer_is_quoted_with_what_it_point
     signed = "During the conference, agreements were signed with Belarusian State University."
     text = f"{held} {platform} {signed}"
     docs = {"a.txt": {"title": "A", "text": text}}
-    hits = [hit(signed, 0.5, start=text.index("During")), hit(platform, 0.2, start=len(held) + 1),
-            hit(held, 0.1)]
+    # retrieval found what each sentence points back at: "During the conference" the first
+    hits = [hit(signed, 0.5, start=text.index("During"), leans_on=(0, len(held))),
+            hit(platform, 0.2, start=len(held) + 1, leans_on=(0, len(held))), hit(held, 0.1)]
     answer = compose("When was the agreement signed?", Retrieval("q", hits, []), docs, 0.26)
     assert answer.answer == f"{held} [1] {signed} [2]"
     # asked for something the sentence holds itself, it stands alone
@@ -275,15 +278,16 @@ def test_a_sentence_that_refers_back_to_the_best_one_goes_with_it():
     then = "Announced in May, these partnerships bring the city's total to 75."
     text = f"{first} {then}\n\nOther news. {then}"
     docs = {"a.txt": {"title": "A", "text": text}}
-    hits = [hit(first, 0.40), hit(then, 0.35, start=len(first) + 1),
-            hit("Other news.", 0.39, start=text.index("Other"))]
+    other = (text.index("Other"), text.index("Other") + len("Other news."))
+    hits = [hit(first, 0.40), hit(then, 0.35, start=len(first) + 1, leans_on=(0, len(first))),
+            hit("Other news.", 0.39, start=other[0])]
     answer = compose("How many programs does Chongqing have?", Retrieval("q", hits, []), docs, 0.26)
     assert answer.answer == f"{first} [1] {then} [2]"
     assert answer.citations[1].start == len(first) + 1
     # a sentence that does not refer back, or another paragraph's, is not carried along
     unrelated = [hit(first, 0.40), hit("Rain fell in May.", 0.35, start=len(first) + 1)]
     assert compose("How many?", Retrieval("q", unrelated, []), docs, 0.26).answer == f"{first} [1]"
-    far = [hit(first, 0.40), hit(then, 0.35, start=text.rindex(then))]
+    far = [hit(first, 0.40), hit(then, 0.35, start=text.rindex(then), leans_on=other)]
     assert "[2]" not in compose("How many?", Retrieval("q", far, []), docs, 0.26).answer
 
 

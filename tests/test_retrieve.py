@@ -113,7 +113,7 @@ def test_a_sentence_points_back_at_the_one_its_opening_names():
     assert antecedent("During the conference, agreements were signed.", []) == -1
     text = "One. Two.\n\nThree. Four."
     spans = [(0, 4, "One."), (5, 9, "Two."), (11, 17, "Three."), (18, 23, "Four.")]
-    assert paragraph_before(spans, text) == [[], ["One."], [], ["Three."]]
+    assert paragraph_before(spans, text) == [[], [spans[0]], [], [spans[2]]]
 
 
 def test_questions_asked_side_by_side_are_searched_one_at_a_time(settings, fake_embedder):

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.prompts import ABSTAIN, ABSTAIN_PROVENANCE, ABSTAIN_UNDATED, ABSTAIN_UNKNOWN
-from qa.retrieve import ANTECEDENT_REACH, Retrieval, antecedent, merge
+from qa.retrieve import Retrieval, merge
 from qa.questions import answer_type, asks_provenance, matches_type
 from qa.text import clause_spans, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
@@ -175,44 +175,45 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
     return chosen
 
 
-def _beside(passage: Passage, hits: list[Hit], documents: dict, after: bool) -> Passage | None:
-    """The whole sentence right after (or before) the passage's sentence, in its paragraph."""
+def _whole_sentence(hits: list[Hit], source: str, start: int, end: int) -> Passage | None:
+    """The hit of the whole sentence at start:end of a document, as a passage."""
+    for hit in hits:
+        n = hit.sentence
+        if n.source == source and n.sentence_start < 0 and (n.start, n.end) == (start, end):
+            return Passage(hit, n.start, n.end, n.text)
+    return None
+
+
+def _next_sentence(passage: Passage, hits: list[Hit], documents: dict) -> Passage | None:
+    """The whole sentence right after the passage's sentence, in its paragraph."""
     s = passage.hit.sentence
-    start, end = s.sentence_span
+    end = s.sentence_span[1]
     text = documents.get(s.source, {}).get("text", "")
     for hit in hits:
         n = hit.sentence
-        a, b = (end, n.start) if after else (n.end, start)
-        if n.source == s.source and n.sentence_start < 0 and 0 <= b - a <= 2 \
-                and not text[a:b].strip(" "):
+        if (n.source == s.source and n.sentence_start < 0 and 0 <= n.start - end <= 2
+                and not text[end:n.start].strip(" ")):
             return Passage(hit, n.start, n.end, n.text)
     return None
 
 
 def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict) -> list[Passage]:
-    """The best passage with the sentences its statement spans: the one before when the passage
-    points back at it for the answer asked for ("During the conference, … were signed" after
-    the sentence that dates the conference), and the one after when it points back at the
+    """The best passage with the sentences its statement spans: the one it points back at when
+    that one holds the answer asked for and it does not ("During the conference, … were signed"
+    after the sentence that dates the conference), and the next one when it points back at the
     passage and holds that kind of answer too ("…six new programs." "Announced in May, these
     partnerships … bring the city's total to 75.")."""
     s = passage.hit.sentence
-    start, end = s.sentence_span
-    sentence = documents.get(s.source, {}).get("text", "")[start:end] or s.text
     out = [passage]
     kind = answer_type(question)
-    if kind and not matches_type(kind, passage.text, question):
-        before: list[Passage] = []
-        while len(before) < ANTECEDENT_REACH:
-            previous = _beside(before[-1] if before else passage, hits, documents, after=False)
-            if previous is None:
-                break
-            before.append(previous)
-        k = antecedent(sentence, [p.text for p in before])
-        if k >= 0 and matches_type(kind, before[k].text, question):
-            out.insert(0, before[k])
-    after = _beside(passage, hits, documents, after=True)
-    if (after and passage.end == end and after.hit.score >= passage.hit.score - CONTINUATION_MARGIN
-            and antecedent(after.text, [passage.text]) == 0
+    if kind and s.leans_on and not matches_type(kind, passage.text, question):
+        before = _whole_sentence(hits, s.source, *s.leans_on)
+        if before and matches_type(kind, before.text, question):
+            out.insert(0, before)
+    after = _next_sentence(passage, hits, documents)
+    if (after and passage.end == s.sentence_span[1]
+            and after.hit.score >= passage.hit.score - CONTINUATION_MARGIN
+            and after.hit.sentence.leans_on == s.sentence_span
             and matches_type(kind, after.text, question)):
         out.append(after)
     return out

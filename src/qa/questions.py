@@ -37,16 +37,15 @@ _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich
                         r"month)\b|\bin what year\b|哪一?年|哪一?天|何时|什么时候|几月|哪个月", re.I)
 _HAS_NUMBER = re.compile(rf"(?<![\w.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b|[一二三四五六七八九十百千万亿两]+[个所家项名%]",
                          re.I)
-_HAS_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b|\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|"
-                       r"june?|july?|aug(ust)?|sep(tember)?|oct(ober)?|nov(ember)?|dec(ember)?)\b"
-                       r"|\d+\s*[年月日]|\b(century|decade)\b", re.I)
-_LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
 _MONTH = (r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(tember)?"
           r"|oct(ober)?|nov(ember)?|dec(ember)?)")
+_YEAR = r"\b(1[5-9]\d\d|20\d\d)\b"
+_HAS_DATE = re.compile(rf"{_YEAR}|\b{_MONTH}\b|\d+\s*[年月日]|\b(century|decade)\b", re.I)
+_LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
 # the numbers of a date, which answer "when" and not "how many": November 17, 2025; 17 May; 2025;
 # 2025年11月17日
 _DATE_NUMBERS = re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}(st|nd|rd|th)?\b(,?\s+\d{{4}}\b)?"
-                           rf"|\b\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH}\b|\b(1[5-9]\d\d|20\d\d)\b(?![,.]\d)"
+                           rf"|\b\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH}\b|{_YEAR}(?![,.]\d)"
                            r"|\d+\s*[年月日]", re.I)
 _ASKS_SCHOOL = re.compile(
     r"\b(which|what)\s+(\w+\s+){0,2}(universit(y|ies)|colleges?|institutions?|schools?|institutes?"

@@ -32,6 +32,7 @@ RERANK_DEPTH = 20  # best sentences a cross-encoder re-scores
 RERANK_SHARE = 0.7  # the cross-encoder's share of a re-ranked sentence's score
 CONTEXT_SHARE = 0.8  # how much the previous sentence's words count towards a sentence's match
 CARRIED_SHARE = 0.5  # how much a follow-up's words from earlier turns count against its own
+ANTECEDENT_REACH = 3  # sentences back in its paragraph where "the conference" is looked for
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w.]?\d)(?![A-Za-z])")
 NAME_HITS = 3  # a name in the question must be in a document of one of the best sentences
 NAME_PREFIX = 5  # letters of a name that must match some word there
@@ -228,9 +229,6 @@ _REFERS_BACK = re.compile(
 _OPENING_THE = re.compile(r"^(?:\w+\s+){0,3}?the\s+([a-z]\w+)")
 
 
-ANTECEDENT_REACH = 3  # sentences back in its paragraph where "the conference" is looked for
-
-
 def antecedent(text: str, before: list[str]) -> int:
     """Which of the sentences before a sentence in its paragraph (nearest first) it opens by
     pointing at, or -1: the one right before for "Announced in May, these partnerships…" or
@@ -248,17 +246,20 @@ def antecedent(text: str, before: list[str]) -> int:
     return -1
 
 
-def paragraph_before(sentences: list[tuple[int, int, str]], text: str) -> list[list[str]]:
-    """For each of a document's sentences ((start, end, text), in order), the sentences before
-    it in its paragraph, nearest first."""
-    out: list[list[str]] = []
+Span = tuple[int, int, str]  # start, end, text
+
+
+def paragraph_before(sentences: list[Span], text: str) -> list[list[Span]]:
+    """For each of a document's sentences (in order), the sentences before it in its
+    paragraph, nearest first."""
+    out: list[list[Span]] = []
     for k, (start, _, _) in enumerate(sentences):
-        earlier: list[str] = []
+        earlier: list[Span] = []
         edge = start
         for a, b, sentence in reversed(sentences[:k]):
             if edge - b > 2 or text[b:edge].strip(" "):  # a line break: another paragraph
                 break
-            earlier.append(sentence)
+            earlier.append((a, b, sentence))
             edge = a
         out.append(earlier)
     return out
@@ -294,7 +295,8 @@ class Retriever:
         self._doc_terms: dict[str, tuple[frozenset[str], set[str]]] = {}  # per document
         self._terms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # per unit: its
         # terms, and those of it and the text it leans on
-        self._leans_on: dict[str, str] = {}  # per sentence that points back: the one it points at
+        self._leans_on: dict[tuple[str, int], Span] = {}  # (source, start) of a sentence that
+        # points back: the sentence it points at
 
     def search(self, query: str, focus: str | None = None) -> Retrieval:
         """Rank documents and sentences for `query`; `focus` is the question itself where the
@@ -364,6 +366,9 @@ class Retriever:
                 continue
             meta = item.metadata
             cross = multi_q is not None and chinese_question != has_chinese(item.text)
+            whole = meta.get("sentence_start", -1) < 0
+            leans_on = self._leans_on.get(
+                (meta["source"], meta["start"] if whole else meta["sentence_start"]))
             weights = translated if cross else term_weights
             # a sentence often leans on the one before it ("these partnerships ... total 75")
             own, with_context = self._terms[item.id]
@@ -373,10 +378,11 @@ class Retriever:
                 dense=float(d), multilingual=float(m), lexical=lexical,
                 document=fused[meta["source"]], cross=cross,
                 typed=matches_type(kind, item.text, question) or (
-                    item.id in self._leans_on  # "During the conference…": its date is there
-                    and matches_type(kind, self._leans_on[item.id], question)))
+                    whole and leans_on is not None  # "During the conference…": its date is there
+                    and matches_type(kind, leans_on[2], question)))
             sentence = Sentence(item.id, meta["source"], item.text, meta["start"], meta["end"],
-                                meta.get("sentence_start", -1), meta.get("sentence_end", -1))
+                                meta.get("sentence_start", -1), meta.get("sentence_end", -1),
+                                leans_on[:2] if leans_on else None)
             hits.append(Hit(sentence, meta["title"], score(features, self.weights), features))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits
@@ -412,10 +418,10 @@ class Retriever:
                        key=lambda i: i.metadata["start"])
         spans = [(i.metadata["start"], i.metadata["end"], i.text) for i in whole]
         text = self.documents.get(source, {}).get("text", "")
-        for item, before in zip(whole, paragraph_before(spans, text)):
-            k = antecedent(item.text, before)
+        for (start, _, sentence), before in zip(spans, paragraph_before(spans, text)):
+            k = antecedent(sentence, [t for _, _, t in before])
             if k >= 0:
-                self._leans_on[item.id] = before[k]
+                self._leans_on[(source, start)] = before[k]
 
     def rescore(self, retrieval: Retrieval, weights: Weights) -> Retrieval:
         """The same candidates scored with other weights (for tuning)."""

@@ -118,14 +118,15 @@ class QAService:
         parts = []
         for part in split_question(question):
             first = [{"role": "user", "content": parts[0][0]}] if parts else None
-            query = self._query(part, first or history)
-            parts.append((part, self.retriever.search(query, part if query != part else None)))
+            query = self._query(part, first or history)  # with an LLM, outside the lock
+            with self._searching:
+                retrieval = self.retriever.search(query, part if query != part else None)
+            parts.append((part, retrieval))
         return parts
 
     def _retrieve(self, state: dict) -> dict:
         started = time.perf_counter()
-        with self._searching:
-            parts = self.retrieve_parts(state["question"], state["history"])
+        parts = self.retrieve_parts(state["question"], state["history"])
         state["timings_ms"]["retrieve"] = (time.perf_counter() - started) * 1000
         return {**state, "parts": parts, "retrieval": merge([r for _, r in parts])}
 

@@ -44,6 +44,8 @@ class Sentence:
     end: int
     sentence_start: int = -1  # the whole sentence a run of clauses comes from (-1: this one)
     sentence_end: int = -1
+    leans_on: tuple[int, int] | None = None  # the earlier sentence of its paragraph that its
+    # sentence points back at ("During the conference…": the one about the conference)
 
     @property
     def sentence_span(self) -> tuple[int, int]:
