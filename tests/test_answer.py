@@ -2,7 +2,8 @@
 
 import pytest
 
-from qa.answer import combine, compose, compose_parts, enumeration, excerpt, is_list_question, select_passages
+from qa.answer import (combine, compose, compose_parts, enumeration, excerpt, is_list_question,
+                       more_items, select_passages)
 from qa.errors import BadQuestion
 from qa.prompts import ABSTAIN_UNDATED
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
@@ -117,6 +118,29 @@ def test_a_long_sentence_is_cut_to_the_clauses_that_answer():
     assert "Novosibirsk" in first.text
     other = excerpt(hit(text, 0.9), "Which universities run programs?", 16, known=first.text)
     assert "University of Otago" in other.text and "Novosibirsk" not in other.text
+
+
+def test_a_list_answer_takes_every_clause_of_a_long_sentence_that_names_another_match():
+    text = ("Four programs were launched, including a partnership between Chongqing Normal "
+            "University and Russia's Moscow Conservatory, a pharmacy program with Southwest "
+            "University and New Zealand's University of Otago, a media program with Chongqing "
+            "College and Germany's Berlin University of Applied Sciences, and a diploma program "
+            "between Chongqing Vocational College and Russia's Ulyanovsk State Technical University.")
+    question = "Which universities from Russia run programs with Chongqing?"
+    best = excerpt(hit(text, 0.9, start=50), question, 20)
+    assert "Ulyanovsk" in best.text
+    [more] = more_items(best, question, 60, best.text)
+    assert more.text == ("including a partnership between Chongqing Normal University and "
+                         "Russia's Moscow Conservatory")
+    assert more.start == 50 + text.index("including a partnership") and more.end - more.start == len(more.text)
+    # "university" is what every item is: it singles nothing out; nor does a question of no kind
+    assert more_items(best, "Which university runs programs?", 60, best.text) == []
+    assert more_items(best, "Why do they run programs with Russia?", 60, best.text) == []
+    # in an answer with less than the sentence's length to spend (48 words of 120)
+    answer = compose(question, Retrieval("q", [hit(text, 0.9, start=50)], []), DOCS, 0.45, 0.4)
+    assert "Moscow Conservatory" in answer.answer and "Ulyanovsk" in answer.answer
+    assert "Otago" not in answer.answer and "Berlin" not in answer.answer
+    assert [c.quote for c in answer.citations][0] == more.text  # in the order of the sentence
 
 
 def test_numbered_list_items_answer_a_list_question():

@@ -70,6 +70,15 @@ def test_a_list_question_gets_every_item_cited(service):
     _quotes_are_exact(service, answer)
 
 
+def test_a_list_answer_picks_the_matching_partners_out_of_a_long_sentence(service):
+    answer = service.ask("Which universities from Russia are partners in Chongqing's newly "
+                         "approved programs and institutions?")
+    for name in ("Far Eastern Federal", "Novosibirsk", "Moscow State Tchaikovsky", "Ulyanovsk"):
+        assert name in answer.answer
+    assert "Otago" not in answer.answer and "Berlin" not in answer.answer
+    _quotes_are_exact(service, answer)
+
+
 def test_orders_in_the_question_change_nothing(service):
     plain = service.ask("How many China-foreign cooperative education institutions and programs "
                         "does Chongqing have in total?")

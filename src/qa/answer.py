@@ -60,24 +60,64 @@ def excerpt(hit: Hit, question: str, max_words: int, known: str = "") -> Passage
     s = hit.sentence
     if word_count(s.text) <= max_words:
         return Passage(hit, s.start, s.end, s.text)
-    clauses = clause_spans(s.text)
+    a, b = _best_run(s.text, question, max_words, known)
+    return Passage(hit, s.start + a, s.start + b, s.text[a:b])
+
+
+def _best_run(text: str, question: str, max_words: int, known: str = "") -> tuple[int, int]:
+    """The run of clauses of `text` within `max_words` that holds the most of the question's
+    words and an answer of the kind asked for that `known` lacks."""
+    clauses = clause_spans(text)
     wanted = set(terms(question))
     kind = answer_type(question)
-    best, best_value = (0, len(s.text)), -1.0
+    best, best_value = (0, len(text)), -1.0
     for i in range(len(clauses)):
         for j in range(i, len(clauses)):
             a, b = clauses[i][0], clauses[j][1]
-            piece = s.text[a:b]
+            piece = text[a:b]
             if word_count(piece) > max_words and j > i:
                 break
-            found = wanted & set(terms(piece))
-            value = len(found) + (1.0 if kind and matches_type(kind, piece, question + " " + known)
-                                  else 0.0)
-            value -= 0.01 * word_count(piece)  # the shorter of two equally good runs
+            found = len(wanted & set(terms(piece)))
+            typed = bool(kind) and matches_type(kind, piece, question + " " + known)
+            value = found + (1.0 if typed else 0.0) - 0.01 * word_count(piece)  # shorter wins a tie
             if value > best_value:
                 best, best_value = (a, b), value
-    a, b = trim_span(s.text, *best)
-    return Passage(hit, s.start + a, s.start + b, s.text[a:b])
+    return trim_span(text, *best)
+
+
+_SCHOOL_WORDS = frozenset(terms("university universities college colleges institute institutes "
+                                "institution institutions school schools conservatory academy"))
+
+
+def more_items(passage: Passage, question: str, max_words: int, known: str) -> list[Passage]:
+    """For a list question, the other clauses of the passage's long sentence that name another
+    answer of the kind asked for and hold the word of the question that singles the passage out
+    (of those it holds, the one fewest clauses hold, if at most half; not the kind's own word,
+    "university"): of "…, a partnership with Russia's Moscow State Tchaikovsky Conservatory, …
+    a program with New Zealand's University of Otago, … and Russia's Ulyanovsk State Technical
+    University", asked which Russian universities are partners, the first and the last."""
+    s = passage.hit.sentence
+    kind = answer_type(question)
+    if not kind or passage.text == s.text:
+        return []
+    clauses = [trim_span(s.text, a, b) for a, b in clause_spans(s.text)]
+    words = [set(terms(s.text[a:b])) for a, b in clauses]
+    held = {t: sum(t in w for w in words)
+            for t in set(terms(question)) & set(terms(passage.text)) - _SCHOOL_WORDS}
+    fewest = min(held.values(), default=len(clauses))
+    if fewest > len(clauses) / 2:
+        return []
+    marks = {t for t, n in held.items() if n == fewest}
+    out: list[Passage] = []
+    for (a, b), holds in zip(clauses, words):
+        start, end, piece = s.start + a, s.start + b, s.text[a:b]
+        outside = start >= passage.end or end <= passage.start
+        if outside and marks <= holds and word_count(piece) <= max_words \
+                and matches_type(kind, piece, f"{question} {known}"):
+            out.append(Passage(passage.hit, start, end, piece))
+            known += " " + piece
+            max_words -= word_count(piece)
+    return out
 
 
 _ITEM_LINE = re.compile(r"^[ \t]*(\d{1,2})[.、)][ \t]*(.+)$", re.M)
@@ -166,7 +206,11 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
             continue
         chosen.append(passage)
         words += length
-        if len(chosen) == 1 and not listing:
+        if listing:
+            more = more_items(passage, question, budget - words, " ".join(p.text for p in chosen))
+            chosen[-1:] = sorted([passage, *more], key=lambda p: p.start)
+            words += sum(word_count(p.text) for p in more)
+        elif len(chosen) == 1:
             statement = _statement(passage, question, hits, documents or {})
             length = sum(word_count(p.text) for p in statement)
             if len(statement) > 1 and length <= budget:
