@@ -5,7 +5,7 @@ import pytest
 from qa.answer import (combine, compose, compose_parts, enumeration, excerpt, is_list_question,
                        more_items, select_passages)
 from qa.errors import BadQuestion
-from qa.prompts import ABSTAIN_UNDATED
+from qa.prompts import ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
 from qa.questions import answer_type, matches_type
@@ -185,6 +185,14 @@ def test_answer_types():
         assert matches_type("date", dated) and not matches_type("number", dated)
     assert matches_type("number", "In 2025 it had 1,500 students.")
     assert matches_type("date", "On November 18, the alliance opened.")
+    # a share of a whole is a percentage or a ratio, not any number
+    for question in ("What percentage of programs teach engineering?", "What share of them is new?",
+                     "What is the acceptance rate of the program?", "理工类项目占比多少？"):
+        assert answer_type(question) == "share"
+    assert answer_type("What happened to the rate of flow?") == ""
+    for shared in ("with 68.3% of them related to technology", "one in five students", "百分之三十"):
+        assert matches_type("share", shared)
+    assert not matches_type("share", "Four new joint programs have been launched.")
 
 
 def test_headings_answer_nothing():
@@ -327,8 +335,8 @@ def test_a_later_part_of_a_question_quotes_another_passage_than_the_first():
 
 
 def test_when_no_passage_gives_a_date_the_answer_says_so():
-    def typed(text: str, value: float) -> Hit:
-        holds = matches_type("date", text)
+    def typed(text: str, value: float, kind: str = "date") -> Hit:
+        holds = matches_type(kind, text)
         return Hit(hit(text, value).sentence, "T", value, Features(0.5, 0.5, 0.5, 1.0, holds, False))
 
     undated = [typed("The joint college has trained many doctors.", 0.5)]
@@ -339,3 +347,10 @@ def test_when_no_passage_gives_a_date_the_answer_says_so():
     assert answer.answer == "The joint college was founded in 2005. [1]"
     # other questions are answered from the best passage as before
     assert not compose("Who trained doctors?", Retrieval("q", undated, []), DOCS, 0.26).abstained
+    # nor is "what is the rate" answered without a percentage or ratio
+    counted = [typed("Four new joint programs include a pharmacy program.", 0.5, "share")]
+    question = "What is the acceptance rate of the pharmacy program?"
+    answer = compose(question, Retrieval("q", counted, []), DOCS, 0.26)
+    assert answer.abstained and answer.answer == ABSTAIN_NO_SHARE
+    shared = counted + [typed("Its acceptance rate is 12%.", 0.3, "share")]
+    assert compose(question, Retrieval("q", shared, []), DOCS, 0.26).answer == "Its acceptance rate is 12%. [1]"

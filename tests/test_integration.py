@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from qa.config import Settings
-from qa.prompts import ABSTAIN_UNDATED
+from qa.prompts import ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
 from qa.service import QAService, run_index
 
 from conftest import SEED_CORPUS, qa_command
@@ -99,6 +99,12 @@ def test_abstains_when_the_documents_do_not_say(service):
     assert undated.abstained and undated.answer == ABSTAIN_UNDATED
     dated = service.ask("When was the Jiangxi alliance inaugurated?")
     assert not dated.abstained and "November 18" in dated.answer
+    # the physics program is named, but no passage gives a rate: "what rate" is not answered
+    rate = service.ask("What is the admission rate of the physics program between Chongqing "
+                       "University and Novosibirsk State University?")
+    assert rate.abstained and rate.answer == ABSTAIN_NO_SHARE
+    share = service.ask("What proportion of Chongqing's joint programs relate to technology?")
+    assert not share.abstained and "68.3%" in share.answer
 
 
 def test_follow_up_uses_history(service):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from qa.prompts import ABSTAIN, ABSTAIN_PROVENANCE, ABSTAIN_UNDATED, ABSTAIN_UNKNOWN
+from qa.prompts import (ABSTAIN, ABSTAIN_NO_SHARE, ABSTAIN_PROVENANCE, ABSTAIN_UNDATED,
+                        ABSTAIN_UNKNOWN)
 from qa.retrieve import Retrieval, merge
 from qa.questions import answer_type, asks_provenance, matches_type
 from qa.text import clause_spans, terms, trim_span, word_count
@@ -15,10 +16,12 @@ FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
 EXCERPT_WORDS = 35  # a longer sentence is cut to the clauses that answer
 FACTOID_MARGIN, LIST_MARGIN = 0.03, 0.10  # how close to the best a further sentence must score
 MAX_FACTOID, MAX_LIST = 2, 6
-# Kinds of answer that only a passage holding one gives: no date, no answer to "when". Measured
-# on the three eval sets: for dates it refuses one more unanswerable domain case and loses nothing;
-# for e-mail, phone, web and person it cost a CMRC case each.
-ONLY_TYPED = ("date",)
+# Kinds of answer that only a passage holding one gives, and what is said when none does: no date,
+# no answer to "when"; no percentage or ratio, no answer to "what share / what is the rate". Measured
+# on the three eval sets: dates refuse one more unanswerable domain case, shares none beyond what
+# their lower score already refused, and neither loses a case; for e-mail, phone, web and person
+# it cost a CMRC case each.
+ONLY_TYPED = {"date": ABSTAIN_UNDATED, "share": ABSTAIN_NO_SHARE}
 CONTINUATION_MARGIN = 0.10  # how close to the best a sentence that goes on with it must score
 # Questions whose answer may be a set. "Which X" counts: measured on evals/partnerships.jsonl,
 # treating it as a list question (more passages, excerpts less cut) answers more cases right.
@@ -323,9 +326,9 @@ def compose(question: str, retrieval: Retrieval, documents: dict, min_score: flo
         return answer
     chosen = select_passages(question, retrieval.hits, min_score, documents, share)
     if not chosen:
-        undated = (answer_type(question) in ONLY_TYPED and retrieval.hits
-                   and retrieval.hits[0].score >= min_score)
-        text = ABSTAIN_UNDATED if undated else ABSTAIN.format(question=question.strip())
+        kind = answer_type(question)
+        untyped = kind in ONLY_TYPED and retrieval.hits and retrieval.hits[0].score >= min_score
+        text = ONLY_TYPED[kind] if untyped else ABSTAIN.format(question=question.strip())
         return Answer(text, True, [], retrieval.query, retrieval.documents)
     citations = []
     parts = []

@@ -18,11 +18,18 @@ def names(question: str) -> list[str]:
 
 _NUMBER_WORDS = ("one(?! of)|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
                  "|forty|fifty|hundred|thousand|million|billion|dozen|half|percent")
-_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|large|big)\b|\bwhat (percentage|share|"
-                          r"proportion|number|fraction)\b|\bnumber of\b|多少|几个|几所|几家|百分之"
+_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|large|big)\b|\bwhat number\b"
+                          r"|\bnumber of\b|多少|几个|几所|几家"
                           r"|\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)?"
-                          r" (fees?|tuition|costs?|price|rate|salary|budget|population|gpa|score)\b",
+                          r" (fees?|tuition|costs?|price|salary|budget|population|gpa|score)\b",
                           re.I)
+# a share of a whole: "what percentage…", "what is the acceptance rate…"
+_ASKS_SHARE = re.compile(r"\bwhat (percentage|percent|share|proportion|fraction|ratio)\b"
+                         r"|\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)? (rate|ratio|percentage|"
+                         r"proportion)\b|百分之|百分比|比例|比率|占比", re.I)
+_HAS_SHARE = re.compile(r"%|％|\bper\s?cent|\bper\b|\bratio\b|\bhalf\b|\bthirds?\b|\bquarters?\b"
+                        r"|\bone in\b|\bout of\b|\d\s*(:|to)\s*\d|百分|比例|比率|占比|[一二三四五六七八九十\d]成",
+                        re.I)
 _ASKS_CONTACT = {
     "email": re.compile(r"\be-?mail\b|邮箱|电子邮件", re.I),
     "phone": re.compile(r"\b(phone|telephone|fax) (number)?\b|电话", re.I),
@@ -88,7 +95,8 @@ def asks_provenance(question: str) -> str:
 
 
 def answer_type(question: str) -> str:
-    """'date', 'number', 'email', 'phone', 'web', 'school', 'person' or '' (anything else)."""
+    """'date', 'share', 'number', 'email', 'phone', 'web', 'school', 'person' or '' (anything
+    else)."""
     for kind, pattern in _ASKS_CONTACT.items():
         if pattern.search(question):
             return kind
@@ -98,6 +106,8 @@ def answer_type(question: str) -> str:
         return "school"
     if _ASKS_DATE.search(question):
         return "date"
+    if _ASKS_SHARE.search(question):
+        return "share"
     if _ASKS_NUMBER.search(question):
         return "number"
     return ""
@@ -126,6 +136,8 @@ def _holds(kind: str, text: str) -> bool:
         return _has_person(text)
     if kind in _HAS_CONTACT:
         return bool(_HAS_CONTACT[kind].search(text))
+    if kind == "share":
+        return bool(_HAS_SHARE.search(text))
     text = _LIST_NUMBER.sub("", text)
     if kind == "date":
         return bool(_HAS_DATE.search(text))
