@@ -176,6 +176,11 @@ def test_a_name_no_document_has_is_refused_and_named(service):
     british = service.ask("Which British university set up a joint college with Chongqing "
                           "Medical University?")  # the text says "UK": a word of like meaning
     assert not british.abstained and "Leicester" in british.answer
+    # a Chinese place name is looked for in its English names: Kunming is in no document
+    kunming = service.ask("昆明医科大学与哪所英国大学合作举办联合学院？")
+    assert kunming.abstained and "昆明" in kunming.answer
+    chongqing = service.ask("重庆医科大学与哪所英国大学合作举办联合学院？")
+    assert not chongqing.abstained and "Leicester" in chongqing.answer
 
 
 def test_who_wrote_an_article_comes_from_its_byline(service):

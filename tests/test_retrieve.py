@@ -8,6 +8,7 @@ from qa.answer import compose
 from qa.embedders import HashingEmbedder
 from qa.retrieve import (CARRIED_SHARE, Lexical, Retrieval, Retriever, Translator, antecedent,
                          by_best_sentence, paragraph_before)
+from qa.places import chinese_places
 from qa.questions import names
 from qa.text import term_set, terms
 from qa.types import Hit, Sentence
@@ -63,6 +64,16 @@ def test_names_the_best_documents_lack_even_in_another_form():
     assert retriever.unknown_names(question, hits) == ["Harvard", "Oslo", "Nanchang"]
     assert retriever.unknown_names(question, hits[:1]) == ["Harvard", "Russian", "Oslo", "Nanchang"]
     assert retriever.unknown_names("Who met in 1765 at the 4th and 18th sessions?", hits) == ["1765"]
+    # a Chinese place name counts in its English names: 重庆 is Chongqing, 昆明 (Kunming) is absent
+    assert retriever.unknown_names("昆明和重庆的大学与哪所英国大学合作？", hits) == ["昆明"]
+
+
+def test_chinese_place_names_come_with_their_english_names():
+    places = chinese_places("昆明理工大学与哪所外国大学合作办学？")
+    assert list(places) == ["昆明"] and "Kunming" in places["昆明"]
+    assert "Chongqing" in chinese_places("重庆邮电大学在哪里？")["重庆"]
+    assert chinese_places("Which university is in Kunming?") == {}
+    assert chinese_places("这所大学有多少学生？") == {}  # no place named
 
 
 def test_a_follow_ups_own_words_weigh_more_than_the_carried_ones():

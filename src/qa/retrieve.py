@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.embedders import Embedder
+from qa.places import chinese_places
 from qa.questions import answer_type, matches_type, names
 from qa.store import ChromaStore
 from qa.text import has_chinese, stem, term_set, terms, word_terms
@@ -325,12 +326,18 @@ class Retriever:
     def unknown_names(self, question: str, hits: list[Hit]) -> list[str]:
         """Names and numbers the question asks about that no document of the best sentences has
         in any form (a name's first letters stand for its forms, "Russian" for "Russia"; a word
-        of like meaning counts too, "British" for "UK"). Such a question is about something
+        of like meaning counts too, "British" for "UK"; a Chinese place name counts in its
+        English names, 重庆 as "Chongqing"). Such a question is about something
         else ("Who led the reinforcements in 1765?" of a text that says 1760)."""
         sources = list(dict.fromkeys(h.sentence.source for h in hits[:NAME_HITS]))
         texts = [self.documents[s].get("text", "") for s in sources]
         out = [n for n in dict.fromkeys(_NUMBER.findall(question))
                if not any(n in text for text in texts)]
+        for place, english in chinese_places(question).items():
+            if not any(place in text for text in texts) and not any(
+                    term_set(name) <= words for name in english
+                    for words, _ in map(self._vocabulary, sources)):
+                out.append(place)
         for name in names(question):
             term = stem(name.lower())
             if any(term in words or term[:NAME_PREFIX] in prefixes
