@@ -165,7 +165,14 @@ def test_answer_types():
     assert answer_type("When was the alliance founded?") == "date"
     assert answer_type("How many programs are there?") == "number"
     assert answer_type("重庆共有多少个项目？") == "number"
-    assert answer_type("Which country?") == ""
+    assert answer_type("Which country?") == "country"
+    assert answer_type("莱昂德罗·内托的国籍是哪个国家？") == "country"
+    assert answer_type("Which city?") == ""
+    assert matches_type("country", "It works with New Zealand's University of Otago.")
+    assert matches_type("country", "The college in the UK trains doctors.")
+    assert matches_type("country", "他是巴西足球运动员。")  # Chinese: any place name jieba tags
+    assert not matches_type("country", "Overseas programs like Luban Workshop have taken root.")
+    assert not matches_type("country", "The USE channel matches words.")
     assert answer_type("Which Russian university runs physics?") == "school"
     assert answer_type("江西联盟的理事长单位是哪所大学？") == "school"
     question = "Which Russian university runs a physics program with Chongqing University?"

@@ -103,6 +103,11 @@ def test_abstains_when_the_documents_do_not_say(service):
     rate = service.ask("What is the admission rate of the physics program between Chongqing "
                        "University and Novosibirsk State University?")
     assert rate.abstained and rate.answer == ABSTAIN_NO_SHARE
+    # the Luban Workshop passage names no country: it is not an answer to "which country"
+    country = service.ask("In which country did Chongqing open its Luban Workshop?")
+    assert country.abstained
+    otago = service.ask("In which country is the University of Otago?")
+    assert not otago.abstained and "New Zealand" in otago.answer
     share = service.ask("What proportion of Chongqing's joint programs relate to technology?")
     assert not share.abstained and "68.3%" in share.answer
 

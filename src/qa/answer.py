@@ -19,8 +19,8 @@ MAX_FACTOID, MAX_LIST = 2, 6
 # Kinds of answer that only a passage holding one gives, and what is said when none does: no date,
 # no answer to "when"; no percentage or ratio, no answer to "what share / what is the rate". Measured
 # on the three eval sets: dates refuse one more unanswerable domain case, shares none beyond what
-# their lower score already refused, and neither loses a case; for e-mail, phone, web and person
-# it cost a CMRC case each.
+# their lower score already refused, and neither loses a case; for e-mail, phone, web, person and
+# country it cost a CMRC case each.
 ONLY_TYPED = {"date": ABSTAIN_UNDATED, "share": ABSTAIN_NO_SHARE}
 CONTINUATION_MARGIN = 0.10  # how close to the best a sentence that goes on with it must score
 # Questions whose answer may be a set. "Which X" counts: measured on evals/partnerships.jsonl,

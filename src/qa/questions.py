@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from qa.places import names_a_country
 from qa.text import STOPWORDS, term_set
 
 _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’-])([A-Z][A-Za-z]+(?:-[A-Za-z]+)*)")
@@ -54,6 +55,7 @@ _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
 _DATE_NUMBERS = re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}(st|nd|rd|th)?\b(,?\s+\d{{4}}\b)?"
                            rf"|\b\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH}\b|{_YEAR}(?![,.]\d)"
                            r"|\d+\s*[年月日]", re.I)
+_ASKS_COUNTRY = re.compile(r"\b(which|what) (country|nation)\b|哪个国家|哪国|哪一国|什么国家", re.I)
 _ASKS_SCHOOL = re.compile(
     r"\b(which|what)\s+(\w+\s+){0,2}(universit(y|ies)|colleges?|institutions?|schools?|institutes?"
     r"|conservator(y|ies)|academ(y|ies))\b|哪所|哪(些|个|一所|家)(大学|学院|学校|院校|机构|单位)", re.I)
@@ -95,13 +97,15 @@ def asks_provenance(question: str) -> str:
 
 
 def answer_type(question: str) -> str:
-    """'date', 'share', 'number', 'email', 'phone', 'web', 'school', 'person' or '' (anything
-    else)."""
+    """'date', 'share', 'number', 'email', 'phone', 'web', 'country', 'school', 'person' or ''
+    (anything else)."""
     for kind, pattern in _ASKS_CONTACT.items():
         if pattern.search(question):
             return kind
     if _ASKS_PERSON.search(question):
         return "person"
+    if _ASKS_COUNTRY.search(question):
+        return "country"
     if _ASKS_SCHOOL.search(question):
         return "school"
     if _ASKS_DATE.search(question):
@@ -134,6 +138,8 @@ def _schools(text: str) -> tuple[frozenset[str], ...]:
 def _holds(kind: str, text: str) -> bool:
     if kind == "person":
         return _has_person(text)
+    if kind == "country":
+        return names_a_country(text)
     if kind in _HAS_CONTACT:
         return bool(_HAS_CONTACT[kind].search(text))
     if kind == "share":
