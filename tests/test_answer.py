@@ -5,7 +5,7 @@ import pytest
 from qa.answer import (combine, compose, compose_parts, enumeration, excerpt, is_list_question,
                        more_items, select_passages)
 from qa.errors import BadQuestion
-from qa.prompts import ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
+from qa.prompts import ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
 from qa.questions import answer_type, matches_type
@@ -173,6 +173,15 @@ def test_answer_types():
     assert matches_type("country", "他是巴西足球运动员。")  # Chinese: any place name jieba tags
     assert not matches_type("country", "Overseas programs like Luban Workshop have taken root.")
     assert not matches_type("country", "The USE channel matches words.")
+    # "who is the director of…" needs the role named with who holds it, a person or an institution
+    question = "Who is the director of the office?"
+    assert answer_type(question) == "person"
+    assert matches_type("person", "Director Wang Li leads the office.", question)
+    assert not matches_type("person", "The office handles Hong Kong and Macao affairs.", question)
+    assert not matches_type("person", "Wang Li spoke at the office.", question)
+    assert matches_type("person", "Jiangxi University of Finance and Economics serves as chair.",
+                        "Who is the chair of the alliance?")
+    assert matches_type("person", "主任王力负责该办公室。", "该办公室的主任是谁？")
     assert answer_type("Which Russian university runs physics?") == "school"
     assert answer_type("江西联盟的理事长单位是哪所大学？") == "school"
     question = "Which Russian university runs a physics program with Chongqing University?"
@@ -361,3 +370,8 @@ def test_when_no_passage_gives_a_date_the_answer_says_so():
     assert answer.abstained and answer.answer == ABSTAIN_NO_SHARE
     shared = counted + [typed("Its acceptance rate is 12%.", 0.3, "share")]
     assert compose(question, Retrieval("q", shared, []), DOCS, 0.26).answer == "Its acceptance rate is 12%. [1]"
+    # nor "who is the director" without a passage naming the director
+    question = "Who is the director of the office?"
+    unnamed = [typed("The office handles foreign exchanges.", 0.5, "person")]
+    answer = compose(question, Retrieval("q", unnamed, []), DOCS, 0.26)
+    assert answer.abstained and answer.answer == ABSTAIN_NO_HOLDER

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from qa.prompts import (ABSTAIN, ABSTAIN_NO_SHARE, ABSTAIN_PROVENANCE, ABSTAIN_UNDATED,
-                        ABSTAIN_UNKNOWN)
+from qa.prompts import (ABSTAIN, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_PROVENANCE,
+                        ABSTAIN_UNDATED, ABSTAIN_UNKNOWN)
 from qa.retrieve import Retrieval, merge
 from qa.questions import answer_type, asks_provenance, matches_type
 from qa.text import clause_spans, terms, trim_span, word_count
@@ -17,11 +17,12 @@ EXCERPT_WORDS = 35  # a longer sentence is cut to the clauses that answer
 FACTOID_MARGIN, LIST_MARGIN = 0.03, 0.10  # how close to the best a further sentence must score
 MAX_FACTOID, MAX_LIST = 2, 6
 # Kinds of answer that only a passage holding one gives, and what is said when none does: no date,
-# no answer to "when"; no percentage or ratio, no answer to "what share / what is the rate". Measured
-# on the three eval sets: dates refuse one more unanswerable domain case, shares none beyond what
-# their lower score already refused, and neither loses a case; for e-mail, phone, web, person and
-# country it cost a CMRC case each.
-ONLY_TYPED = {"date": ABSTAIN_UNDATED, "share": ABSTAIN_NO_SHARE}
+# no answer to "when"; no percentage or ratio, no answer to "what share / what is the rate"; no
+# passage naming the role and who holds it, no answer to "who is the director of". Measured on the
+# three eval sets: dates refuse one more unanswerable domain case, shares none beyond what their
+# lower score already refused, roles one (no set has an answerable role question: the tests ask
+# one), and none loses a case; for e-mail, phone, web and country it cost a CMRC case each.
+ONLY_TYPED = {"date": ABSTAIN_UNDATED, "share": ABSTAIN_NO_SHARE, "person": ABSTAIN_NO_HOLDER}
 CONTINUATION_MARGIN = 0.10  # how close to the best a sentence that goes on with it must score
 # Questions whose answer may be a set. "Which X" counts: measured on evals/partnerships.jsonl,
 # treating it as a list question (more passages, excerpts less cut) answers more cases right.

@@ -3,6 +3,8 @@
 ABSTAIN = "The documents don't say. Nothing in them answers: “{question}”"
 ABSTAIN_UNKNOWN = "The documents don't say: they never mention {names}."
 ABSTAIN_UNDATED = "The documents don't say when: the passages about it give no date."
+ABSTAIN_NO_HOLDER = ("The documents don't say who: the passages about it name no one in that "
+                     "role.")
 ABSTAIN_NO_SHARE = ("The documents don't give that share: the passages about it give no "
                     "percentage or ratio.")
 ABSTAIN_PROVENANCE = "The documents don't say: “{title}” names no {field}."

@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 
 from qa.places import names_a_country
-from qa.text import STOPWORDS, term_set
+from qa.text import STOPWORDS, stem, term_set
 
 _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’-])([A-Z][A-Za-z]+(?:-[A-Za-z]+)*)")
 
@@ -63,9 +63,10 @@ _SCHOOL_NAME = re.compile(
     r"(?:[A-Z][\w'’.-]*\s+)*(?:University|College|Institute|School|Conservatory|Academy)"
     r"(?:\s+(?:of|for|and|in)(?:\s+[A-Z][\w'’.-]*)+)*|[\u4e00-\u9fff]{2,10}(?:大学|学院|学校)")
 _ASKS_PERSON = re.compile(
-    r"\bwho (is|was|are|were)( the| its| their)? (current |first |founding |former )?(president|"
-    r"director|dean|head|chair|chairman|chairwoman|principal|chancellor|rector|founder|leader|"
-    r"mayor|minister|secretary|governor|ceo|editor|author)s?\b|校长|院长|主任|负责人", re.I)
+    r"\bwho (is|was|are|were)( the| its| their)? (current |first |founding |former )?(?P<role>"
+    r"president|director|dean|head|chair|chairman|chairwoman|principal|chancellor|rector|founder|"
+    r"leader|mayor|minister|secretary|governor|ceo|editor|author)s?\b|(?P<zh>校长|院长|主任|负责人)",
+    re.I)
 _NOT_PERSON = frozenset("""university college institute school conservatory academy department
     ministry office alliance conference province provincial city council commission committee
     association education cooperation international national state federal group company
@@ -75,9 +76,26 @@ _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’.-]+(?:\s+(?:(?:of|for|and)\s+)?[A
 
 def _has_person(text: str) -> bool:
     """A run of two to four capitalised words, none of which names an organisation or place
-    ("Griffith College of Digital Intelligence" is one run, and not a person)."""
-    return any(2 <= len(run.split()) <= 4 and not {w.lower() for w in run.split()} & _NOT_PERSON
-               for run in _CAPITALISED_RUN.findall(text))
+    ("Griffith College of Digital Intelligence" is one run, and not a person); in Chinese, a
+    name jieba tags as a person's."""
+    if any(2 <= len(run.split()) <= 4 and not {w.lower() for w in run.split()} & _NOT_PERSON
+           for run in _CAPITALISED_RUN.findall(text)):
+        return True
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        return False
+    import jieba.posseg
+
+    return any(flag == "nr" for _, flag in jieba.posseg.cut(text))
+
+
+def _names_holder(text: str, question: str) -> bool:
+    """For "who is the director / chair of…": the text names the role asked about and who holds
+    it, a person or an institution ("… serves as the alliance's chair institution")."""
+    role = _ASKS_PERSON.search(question)
+    if role is None:
+        return _has_person(text)
+    held = role["zh"] in text if role["zh"] else stem(role["role"].lower()) in term_set(text)
+    return held and (_has_person(text) or bool(_schools(text)))
 
 
 _ASKS_AUTHOR = re.compile(r"\bwho (wrote|authored|reported)\b|\b(author|writer|reporter)\b|"
@@ -125,6 +143,8 @@ def matches_type(kind: str, text: str, question: str = "") -> bool:
     if kind == "school":
         asked = term_set(question)
         return any(not name <= asked for name in _schools(text))
+    if kind == "person":
+        return _names_holder(text, question)
     return _holds(kind, text)
 
 
@@ -136,8 +156,6 @@ def _schools(text: str) -> tuple[frozenset[str], ...]:
 
 @lru_cache(maxsize=100_000)
 def _holds(kind: str, text: str) -> bool:
-    if kind == "person":
-        return _has_person(text)
     if kind == "country":
         return names_a_country(text)
     if kind in _HAS_CONTACT:
