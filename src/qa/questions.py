@@ -85,7 +85,7 @@ def _has_person(text: str) -> bool:
         return False
     import jieba.posseg
 
-    return any(flag == "nr" for _, flag in jieba.posseg.cut(text))
+    return any(flag.startswith("nr") for _, flag in jieba.posseg.cut(text))
 
 
 def _names_holder(text: str, question: str) -> bool:
