@@ -187,6 +187,10 @@ def test_a_name_no_document_has_is_refused_and_named(service):
     british = service.ask("Which British university set up a joint college with Chongqing "
                           "Medical University?")  # the text says "UK": a word of like meaning
     assert not british.abstained and "Leicester" in british.answer
+    # an initialism is looked for as the words it stands for: "Ministry of Education"
+    moe = service.ask("Which new China-foreign cooperative education institutions and programs "
+                      "in Chongqing did the MOE approve?")
+    assert not moe.abstained and "six new" in moe.answer
     # a Chinese place name is looked for in its English names: Kunming is in no document
     kunming = service.ask("昆明医科大学与哪所英国大学合作举办联合学院？")
     assert kunming.abstained and "昆明" in kunming.answer

@@ -7,7 +7,7 @@ import numpy as np
 from qa.answer import compose
 from qa.embedders import HashingEmbedder
 from qa.retrieve import (CARRIED_SHARE, Lexical, Retrieval, Retriever, Translator, antecedent,
-                         by_best_sentence, paragraph_before)
+                         by_best_sentence, initialisms, paragraph_before)
 from qa.places import chinese_places
 from qa.questions import names
 from qa.text import term_set, terms
@@ -64,8 +64,16 @@ def test_names_the_best_documents_lack_even_in_another_form():
     assert retriever.unknown_names(question, hits) == ["Harvard", "Oslo", "Nanchang"]
     assert retriever.unknown_names(question, hits[:1]) == ["Harvard", "Russian", "Oslo", "Nanchang"]
     assert retriever.unknown_names("Who met in 1765 at the 4th and 18th sessions?", hits) == ["1765"]
+    # an initialism counts as the words it stands for: UK is there, and so is NSU; NASA is not
+    assert retriever.unknown_names("Did NSU or NASA work with a UK college?", hits) == ["NASA"]
     # a Chinese place name counts in its English names: 重庆 is Chongqing, 昆明 (Kunming) is absent
     assert retriever.unknown_names("昆明和重庆的大学与哪所英国大学合作？", hits) == ["昆明"]
+
+
+def test_initialisms_are_the_first_letters_of_runs_of_capitalised_words():
+    found = initialisms("The European Union and the Department of Energy met in Edinburgh.")
+    assert {"EU", "DE", "DOE"} <= found and "EUD" in found  # runs across "and the" too
+    assert "ME" not in found and initialisms("no capitals here") == frozenset()
 
 
 def test_chinese_place_names_come_with_their_english_names():

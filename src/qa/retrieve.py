@@ -93,6 +93,25 @@ def is_heading(text: str) -> bool:
     return not re.search(r"[.!?。！？;；:：”\"')）]$", text.strip())
 
 
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|and|for|the|on|in)\s+)*[A-Z][\w'’-]*)+")
+
+
+@lru_cache(maxsize=1000)
+def initialisms(text: str) -> frozenset[str]:
+    """The initialisms the text's runs of capitalised words could be written as: "the European
+    Union" gives EU, "Department of Energy" DE and DOE (two to six letters)."""
+    out = set()
+    for run in _CAPITALISED_RUN.findall(text):
+        words = run.split()
+        for i in range(len(words)):
+            for j in range(i + 2, min(i + 7, len(words)) + 1):
+                window = words[i:j]
+                if window[0][0].isupper() and window[-1][0].isupper():
+                    out.add("".join(w[0] for w in window).upper())
+                    out.add("".join(w[0] for w in window if w[0].isupper()))
+    return frozenset(o for o in out if len(o) >= 2)
+
+
 class Lexical:
     """BM25 over chunks, built from the stored chunks when the service starts."""
 
@@ -326,8 +345,9 @@ class Retriever:
     def unknown_names(self, question: str, hits: list[Hit]) -> list[str]:
         """Names and numbers the question asks about that no document of the best sentences has
         in any form (a name's first letters stand for its forms, "Russian" for "Russia"; a word
-        of like meaning counts too, "British" for "UK"; a Chinese place name counts in its
-        English names, 重庆 as "Chongqing"). Such a question is about something
+        of like meaning counts too, "British" for "UK"; an initialism counts as the words it
+        stands for, "EU" as "European Union"; a Chinese place name counts in its English names,
+        重庆 as "Chongqing"). Such a question is about something
         else ("Who led the reinforcements in 1765?" of a text that says 1760)."""
         sources = list(dict.fromkeys(h.sentence.source for h in hits[:NAME_HITS]))
         texts = [self.documents[s].get("text", "") for s in sources]
@@ -343,6 +363,8 @@ class Retriever:
             if any(term in words or term[:NAME_PREFIX] in prefixes
                    for words, prefixes in map(self._vocabulary, sources)):
                 continue
+            if name.isupper() and any(name in initialisms(text) for text in texts):
+                continue  # "EU" of a text that writes "European Union"
             if not (self.translator and self.translator.neighbour(name, sources)):
                 out.append(name)
         return out
