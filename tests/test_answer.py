@@ -201,6 +201,7 @@ def test_answer_types():
         assert matches_type("date", dated) and not matches_type("number", dated)
     assert matches_type("number", "In 2025 it had 1,500 students.")
     assert matches_type("date", "On November 18, the alliance opened.")
+    assert not matches_type("date", "The calendar may have been influenced by Shen Kuo.")  # a verb
     # a share of a whole is a percentage or a ratio, not any number
     for question in ("What percentage of programs teach engineering?", "What share of them is new?",
                      "What is the acceptance rate of the program?", "理工类项目占比多少？"):

@@ -45,8 +45,9 @@ _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich
                         r"month)\b|\bin what year\b|哪一?年|哪一?天|何时|什么时候|几月|哪个月", re.I)
 _HAS_NUMBER = re.compile(rf"(?<![\w.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b|[一二三四五六七八九十百千万亿两]+[个所家项名%]",
                          re.I)
-_MONTH = (r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(tember)?"
-          r"|oct(ober)?|nov(ember)?|dec(ember)?)")
+# capitalised, as English writes months: "may" and "march" are also verbs
+_MONTH = (r"(?-i:Jan(uary)?|Feb(ruary)?|Mar(ch)?|Apr(il)?|May|June?|July?|Aug(ust)?|Sep(tember)?"
+          r"|Oct(ober)?|Nov(ember)?|Dec(ember)?)")
 _YEAR = r"\b(1[5-9]\d\d|20\d\d)\b"
 _HAS_DATE = re.compile(rf"{_YEAR}|\b{_MONTH}\b|\d+\s*[年月日]|\b(century|decade)\b", re.I)
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
