@@ -9,7 +9,7 @@ from qa.prompts import ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
 from qa.questions import answer_type, matches_type
-from qa.text import terms, word_count
+from qa.text import clause_spans, terms, word_count
 from qa.types import Hit, Sentence
 
 DOCS = {"a.txt": {"title": "A", "publisher": "Pub", "date": "2025-01-02"}, "b.txt": {"title": "B"}}
@@ -141,6 +141,12 @@ def test_a_list_answer_takes_every_clause_of_a_long_sentence_that_names_another_
     assert "Moscow Conservatory" in answer.answer and "Ulyanovsk" in answer.answer
     assert "Otago" not in answer.answer and "Berlin" not in answer.answer
     assert [c.quote for c in answer.citations][0] == more.text  # in the order of the sentence
+
+
+def test_a_number_is_not_cut_at_its_thousands_comma():
+    text = "The French won at Carillon, in which 3,600 Frenchmen defeated 16,000 troops, in 1758."
+    assert [text[a:b] for a, b in clause_spans(text)] == [
+        "The French won at Carillon, ", "in which 3,600 Frenchmen defeated 16,000 troops, ", "in 1758."]
 
 
 def test_numbered_list_items_answer_a_list_question():

@@ -93,11 +93,12 @@ def term_set(text: str) -> frozenset[str]:
     return frozenset(terms(text))
 
 
-_CLAUSE_END = re.compile(r"[,;，；、]\s*")
+_CLAUSE_END = re.compile(r"(?<!\d),\s*|,(?!\d{3}\b)\s*|[;，；、]\s*")
 
 
 def clause_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the clauses of a sentence (split after commas and semicolons)."""
+    """Character spans of the clauses of a sentence (split after commas and semicolons, not
+    inside a number: 3,600)."""
     bounds = [0] + [m.end() for m in _CLAUSE_END.finditer(text)] + [len(text)]
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
 
