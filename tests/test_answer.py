@@ -8,7 +8,7 @@ from qa.errors import BadQuestion
 from qa.prompts import ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
-from qa.questions import answer_type, matches_type
+from qa.questions import answer_type, asks_provenance, matches_type
 from qa.text import clause_spans, terms, word_count
 from qa.types import Hit, Sentence
 
@@ -208,6 +208,9 @@ def test_answer_types():
     assert matches_type("number", "In 2025 it had 1,500 students.")
     assert matches_type("date", "On November 18, the alliance opened.")
     assert not matches_type("date", "The calendar may have been influenced by Shen Kuo.")  # a verb
+    # who wrote an article, not any question that holds the characters of "author"
+    assert asks_provenance("这篇文章的作者是谁？") == "author"
+    assert asks_provenance("香港教育工作者联会黄楚标中学的地址是什么？") == ""  # 工作者: workers
     # a share of a whole is a percentage or a ratio, not any number
     for question in ("What percentage of programs teach engineering?", "What share of them is new?",
                      "What is the acceptance rate of the program?", "理工类项目占比多少？"):

@@ -100,7 +100,7 @@ def _names_holder(text: str, question: str) -> bool:
 
 
 _ASKS_AUTHOR = re.compile(r"\bwho (wrote|authored|reported)\b|\b(author|writer|reporter)\b|"
-                          r"\bwritten by\b|作者|记者|谁写", re.I)
+                          r"\bwritten by\b|(?<!工)作者|记者|谁写", re.I)  # 工作者: a worker
 _ASKS_PUBLISHER = re.compile(
     r"\b(source|publisher|outlet)\b.{0,30}\b(report|article|story|news|page|release)\b|"
     r"\b(report|article|story|news|page|release)\b.{0,30}\b(published by|comes? from)\b|"
