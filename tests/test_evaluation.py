@@ -31,6 +31,10 @@ def test_squad_style_containment_and_f1():
     assert contains("It was the RNA-interference pathway.", "RNA interference pathway")
     assert not contains("interfering", "RNA interference")
     assert contains("答案是364.6公里。", "364.6公里")
+    # a Latin gold span inside Chinese text: the characters around it bound it as spaces do
+    assert contains("硫醚的通式为R-S-R，其中R是有机基团。", "R-S-R")
+    assert contains("编号为G11，是联络线之一。", "G11")
+    assert not contains("编号为G110，是联络线之一。", "G11")
     assert token_f1("the cat sat", "cat sat down") == pytest.approx(0.8)
     assert token_f1("光荣和ω-force", "光荣和ω-force开发") > 0.8
     assert token_f1("", "x") == 0.0

@@ -106,7 +106,9 @@ def contains(answer: str, gold: str) -> bool:
     answer_form = _squad_form(answer)
     if _is_cjk(gold_form):
         return gold_form.replace(" ", "") in answer_form.replace(" ", "")
-    return f" {gold_form} " in f" {answer_form} "
+    # Chinese characters bound a Latin span as spaces do: "通式为R-S-R，" holds "R-S-R"
+    answer_form = re.sub(r"([\u4e00-\u9fff])", r" \1 ", answer_form)
+    return f" {gold_form} " in f" {re.sub(' +', ' ', answer_form)} "
 
 
 def meets_must(answer: str, must: list[list[str]]) -> bool:
