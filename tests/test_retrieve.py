@@ -7,9 +7,9 @@ import numpy as np
 from qa.answer import compose
 from qa.embedders import HashingEmbedder
 from qa.retrieve import (CARRIED_SHARE, Lexical, Retrieval, Retriever, Translator, antecedent,
-                         by_best_sentence, initialisms, paragraph_before)
+                         by_best_sentence, paragraph_before)
 from qa.places import chinese_places
-from qa.questions import names
+from qa.questions import initialisms, names
 from qa.text import term_set, terms
 from qa.types import Hit, Sentence
 

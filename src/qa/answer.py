@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from qa.prompts import (ABSTAIN, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_PROVENANCE,
                         ABSTAIN_UNDATED, ABSTAIN_UNKNOWN)
 from qa.retrieve import Retrieval, merge
-from qa.questions import answer_type, asks_provenance, matches_type
+from qa.questions import SCHOOL_WORDS, answer_type, asks_provenance, matches_type
 from qa.text import clause_spans, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
 
@@ -89,10 +89,6 @@ def _best_run(text: str, question: str, max_words: int, known: str = "") -> tupl
     return trim_span(text, *best)
 
 
-_SCHOOL_WORDS = frozenset(terms("university universities college colleges institute institutes "
-                                "institution institutions school schools conservatory academy"))
-
-
 def more_items(passage: Passage, question: str, max_words: int, known: str) -> list[Passage]:
     """For a list question, the other clauses of the passage's long sentence that name another
     answer of the kind asked for and hold the word of the question that singles the passage out
@@ -107,7 +103,7 @@ def more_items(passage: Passage, question: str, max_words: int, known: str) -> l
     clauses = [trim_span(s.text, a, b) for a, b in clause_spans(s.text)]
     words = [set(terms(s.text[a:b])) for a, b in clauses]
     held = {t: sum(t in w for w in words)
-            for t in set(terms(question)) & set(terms(passage.text)) - _SCHOOL_WORDS}
+            for t in set(terms(question)) & set(terms(passage.text)) - SCHOOL_WORDS}
     fewest = min(held.values(), default=len(clauses))
     if fewest > len(clauses) / 2:
         return []

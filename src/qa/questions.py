@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 
 from qa.places import names_a_country
-from qa.text import STOPWORDS, stem, term_set
+from qa.text import STOPWORDS, has_chinese, stem, tagged_words, term_set, terms
 
 _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’-])([A-Z][A-Za-z]+(?:-[A-Za-z]+)*)")
 
@@ -15,6 +15,26 @@ _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’-])([A-Z][A-Za-z]+(?:-[A-Za-z
 def names(question: str) -> list[str]:
     """Capitalised words of a question that do not open a sentence: the names it asks about."""
     return [n for n in _NAME.findall(question.strip()) if n.lower() not in STOPWORDS]
+
+
+# capitalised words, with "of", "and", "the"… between them: "Department of Energy"
+_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|and|for|the|on|in)\s+)*[A-Z][\w'’-]*)+")
+
+
+@lru_cache(maxsize=1000)
+def initialisms(text: str) -> frozenset[str]:
+    """The initialisms the text's runs of capitalised words could be written as: "the European
+    Union" gives EU, "Department of Energy" DE and DOE (two to six letters)."""
+    out = set()
+    for run in _NAME_RUN.findall(text):
+        words = run.split()
+        for i in range(len(words)):
+            for j in range(i + 2, min(i + 7, len(words)) + 1):
+                window = words[i:j]
+                if window[0][0].isupper() and window[-1][0].isupper():
+                    out.add("".join(w[0] for w in window).upper())
+                    out.add("".join(w[0] for w in window if w[0].isupper()))
+    return frozenset(o for o in out if len(o) >= 2)
 
 
 _NUMBER_WORDS = ("one(?! of)|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
@@ -60,6 +80,8 @@ _ASKS_COUNTRY = re.compile(r"\b(which|what) (country|nation)\b|哪个国家|哪�
 _ASKS_SCHOOL = re.compile(
     r"\b(which|what)\s+(\w+\s+){0,2}(universit(y|ies)|colleges?|institutions?|schools?|institutes?"
     r"|conservator(y|ies)|academ(y|ies))\b|哪所|哪(些|个|一所|家)(大学|学院|学校|院校|机构|单位)", re.I)
+# what a school is called, in the stems of its words and plurals (universities: universiti)
+SCHOOL_WORDS = frozenset(terms("university college institute institution school conservatory academy"))
 _SCHOOL_NAME = re.compile(
     r"(?:[A-Z][\w'’.-]*\s+)*(?:University|College|Institute|School|Conservatory|Academy)"
     r"(?:\s+(?:of|for|and|in)(?:\s+[A-Z][\w'’.-]*)+)*|[\u4e00-\u9fff]{2,10}(?:大学|学院|学校)")
@@ -82,11 +104,7 @@ def _has_person(text: str) -> bool:
     if any(2 <= len(run.split()) <= 4 and not {w.lower() for w in run.split()} & _NOT_PERSON
            for run in _CAPITALISED_RUN.findall(text)):
         return True
-    if not re.search(r"[\u4e00-\u9fff]", text):
-        return False
-    import jieba.posseg
-
-    return any(flag.startswith("nr") for _, flag in jieba.posseg.cut(text))
+    return has_chinese(text) and any(flag.startswith("nr") for _, flag in tagged_words(text))
 
 
 def _names_holder(text: str, question: str) -> bool:

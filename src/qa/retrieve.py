@@ -19,7 +19,7 @@ import numpy as np
 
 from qa.embedders import Embedder
 from qa.places import chinese_places
-from qa.questions import answer_type, matches_type, names
+from qa.questions import answer_type, initialisms, matches_type, names
 from qa.store import ChromaStore
 from qa.text import has_chinese, stem, term_set, terms, word_terms
 from qa.types import Hit, Sentence
@@ -91,25 +91,6 @@ def score(f: Features, w: Weights) -> float:
 def is_heading(text: str) -> bool:
     """A line without a sentence end: a title or heading, which names a topic but answers nothing."""
     return not re.search(r"[.!?。！？;；:：”\"')）]$", text.strip())
-
-
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|and|for|the|on|in)\s+)*[A-Z][\w'’-]*)+")
-
-
-@lru_cache(maxsize=1000)
-def initialisms(text: str) -> frozenset[str]:
-    """The initialisms the text's runs of capitalised words could be written as: "the European
-    Union" gives EU, "Department of Energy" DE and DOE (two to six letters)."""
-    out = set()
-    for run in _CAPITALISED_RUN.findall(text):
-        words = run.split()
-        for i in range(len(words)):
-            for j in range(i + 2, min(i + 7, len(words)) + 1):
-                window = words[i:j]
-                if window[0][0].isupper() and window[-1][0].isupper():
-                    out.add("".join(w[0] for w in window).upper())
-                    out.add("".join(w[0] for w in window if w[0].isupper()))
-    return frozenset(o for o in out if len(o) >= 2)
 
 
 class Lexical:

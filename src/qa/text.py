@@ -114,5 +114,15 @@ def has_chinese(text: str) -> bool:
     return bool(_HAN.search(text))
 
 
+@lru_cache(maxsize=100_000)
+def tagged_words(text: str) -> tuple[tuple[str, str], ...]:
+    """jieba's words of a Chinese text with their part-of-speech tags (ns…: a place, nr…: a
+    person's name)."""
+    _jieba()
+    import jieba.posseg
+
+    return tuple((word, flag) for word, flag in jieba.posseg.cut(text))
+
+
 def word_count(text: str) -> int:
     return len(re.findall(r"[A-Za-z0-9]+", text)) + len(_HAN.findall(text)) // 2
