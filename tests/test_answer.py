@@ -5,10 +5,10 @@ import pytest
 from qa.answer import (combine, compose, compose_parts, enumeration, excerpt, is_list_question,
                        more_items, select_passages)
 from qa.errors import BadQuestion
-from qa.prompts import ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
+from qa.prompts import ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED, ABSTAIN_UNDATED
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
-from qa.questions import answer_type, asks_provenance, matches_type
+from qa.questions import answer_type, asks_provenance, matches_type, negated, states_negation
 from qa.text import clause_spans, terms, word_count
 from qa.types import Hit, Sentence
 
@@ -385,3 +385,27 @@ def test_when_no_passage_gives_a_date_the_answer_says_so():
     unnamed = [typed("The office handles foreign exchanges.", 0.5, "person")]
     answer = compose(question, Retrieval("q", unnamed, []), DOCS, 0.26)
     assert answer.abstained and answer.answer == ABSTAIN_NO_HOLDER
+
+
+def test_a_negated_question_is_answered_only_by_a_passage_that_negates():
+    for question in ("Which region did not invent the machine gun?", "How many weren't there?",
+                     "What do pharmacists never do?", "How many non-Muslims live there?",
+                     "哪所大学没有与重庆大学合作？"):
+        assert negated(question), question
+    for question in ("Which region invented the machine gun?", "Who knows Notre-Dame?",
+                     "《没问题先生》是由哪部原著改编的？", "哪所大学与重庆大学合作？"):
+        assert not negated(question), question
+    assert states_negation("Most early Greeks did not consider 1 a number.")
+    assert states_negation("The programme lacks a campus.") and states_negation("该项目没有校区。")
+    assert not states_negation("By the 1880s, the machine gun had become an effective weapon.")
+    positive = [hit("By the 1880s, the machine gun had become an effective weapon.", 0.5)]
+    answer = compose("Which region did not invent the machine gun?", Retrieval("q", positive, []),
+                     DOCS, 0.26)
+    assert answer.abstained and answer.answer == ABSTAIN_NOT_NEGATED
+    negative = positive + [hit("Europe did not invent the machine gun.", 0.4, start=70)]
+    answer = compose("Which region did not invent the machine gun?", Retrieval("q", negative, []),
+                     DOCS, 0.26)
+    assert answer.answer == "Europe did not invent the machine gun. [1]"
+    # a question that is not negated is answered from the best passage, as before
+    answer = compose("Which region invented the machine gun?", Retrieval("q", positive, []), DOCS, 0.26)
+    assert answer.answer.startswith("By the 1880s")

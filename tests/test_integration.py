@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from qa.config import Settings
-from qa.prompts import ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
+from qa.prompts import ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED, ABSTAIN_UNDATED
 from qa.service import QAService, run_index
 
 from conftest import SEED_CORPUS, qa_command
@@ -116,6 +116,12 @@ def test_abstains_when_the_documents_do_not_say(service):
     assert not chair.abstained and "Jiangxi University of Finance and Economics" in chair.answer
     share = service.ask("What proportion of Chongqing's joint programs relate to technology?")
     assert not share.abstained and "68.3%" in share.answer
+    # the passages name Chongqing University's Russian partners and say nothing of one it lacks
+    negated = service.ask("Which Russian university did not partner with Chongqing University?")
+    assert negated.abstained and negated.answer == ABSTAIN_NOT_NEGATED
+    assert service.ask("哪所大学没有与重庆大学合作？").answer == ABSTAIN_NOT_NEGATED
+    partnered = service.ask("哪所大学与重庆大学合作？")
+    assert not partnered.abstained and "Novosibirsk" in partnered.answer
 
 
 def test_follow_up_uses_history(service):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from qa.prompts import (ABSTAIN, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_PROVENANCE,
-                        ABSTAIN_UNDATED, ABSTAIN_UNKNOWN)
+from qa.prompts import (ABSTAIN, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED,
+                        ABSTAIN_PROVENANCE, ABSTAIN_UNDATED, ABSTAIN_UNKNOWN)
 from qa.retrieve import Retrieval, merge
-from qa.questions import SCHOOL_WORDS, answer_type, asks_provenance, matches_type
+from qa.questions import (SCHOOL_WORDS, answer_type, asks_provenance, matches_type, negated,
+                          states_negation)
 from qa.text import clause_spans, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
 
@@ -181,6 +182,8 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
     """The best supporting passages: one or two for a fact, every item for a list question."""
     if answer_type(question) in ONLY_TYPED:
         hits = [h for h in hits if h.features is None or h.features.typed]
+    if negated(question):
+        hits = [h for h in hits if states_negation(h.sentence.text)]
     if not hits or hits[0].score < min_score:
         return []
     items = _enumerated(question, hits, documents or {}, min_score)
@@ -311,6 +314,19 @@ def provenance(question: str, retrieval: Retrieval, documents: dict) -> Answer |
                   retrieval.documents)
 
 
+def _refusal(question: str, hits: list[Hit], min_score: float) -> str:
+    """Why no passage answers: the passages about it lack the kind of answer asked for, or state
+    the positive of a negated question, or nothing scores `min_score`."""
+    relevant = [h for h in hits if h.score >= min_score]
+    kind = answer_type(question)
+    if relevant and kind in ONLY_TYPED and not any(h.features is None or h.features.typed
+                                                   for h in relevant):
+        return ONLY_TYPED[kind]
+    if relevant and negated(question):
+        return ABSTAIN_NOT_NEGATED
+    return ABSTAIN.format(question=question.strip())
+
+
 def compose(question: str, retrieval: Retrieval, documents: dict, min_score: float,
             share: float = 1.0) -> Answer:
     """Build the answer from the retrieval; abstain when no sentence scores `min_score`.
@@ -323,10 +339,8 @@ def compose(question: str, retrieval: Retrieval, documents: dict, min_score: flo
         return answer
     chosen = select_passages(question, retrieval.hits, min_score, documents, share)
     if not chosen:
-        kind = answer_type(question)
-        untyped = kind in ONLY_TYPED and retrieval.hits and retrieval.hits[0].score >= min_score
-        text = ONLY_TYPED[kind] if untyped else ABSTAIN.format(question=question.strip())
-        return Answer(text, True, [], retrieval.query, retrieval.documents)
+        return Answer(_refusal(question, retrieval.hits, min_score), True, [], retrieval.query,
+                      retrieval.documents)
     citations = []
     parts = []
     for n, passage in enumerate(chosen, start=1):
