@@ -53,6 +53,15 @@ def test_prose_about_copyright_or_cookies_is_kept():
     assert clean_text(prose + "\nCopyright 2024\n") == prose
 
 
+def test_a_dateline_run_into_its_paragraph_is_set_apart():
+    assert clean_text("ChongqingChongqing has taken a new step.") == (
+        "Chongqing — Chongqing has taken a new step.")
+    assert clean_text("Hong KongHong Kong hosts the fair.") == "Hong Kong — Hong Kong hosts the fair."
+    # a name written twice with a space, a hyphen, or inside the line is left alone
+    for line in ("Walla Walla is a city.", "Baden-Baden hosts a spa.", "He said ChinaChina twice."):
+        assert clean_text(line) == line
+
+
 def test_metadata_from_bylines_and_date_lines():
     docs = {d.source: d for d in load_corpus(SEED_CORPUS)}
     ich = docs["ichongqing-chongqing-expands-international-education-partnerships.txt"]

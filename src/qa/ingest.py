@@ -203,6 +203,8 @@ _FOOTER_START = re.compile(
     re.I,
 )
 _DATE_ONLY = re.compile(r"^[\d\s:/.\-年月日]+$")
+# a news page's dateline run into the paragraph it heads: "ChongqingChongqing has taken…"
+_GLUED_DATELINE = re.compile(r"^([A-Z][a-z]{3,}(?: [A-Z][a-z]+)?)\1\b")
 
 
 def _is_paragraph(line: str) -> bool:
@@ -216,6 +218,7 @@ def clean_text(raw: str) -> str:
     in_footer = False
     for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = re.sub(r"[ \t\u3000\xa0]+", " ", line).strip()
+        line = _GLUED_DATELINE.sub(r"\1 — \1", line)
         if not line:
             if kept and kept[-1]:
                 kept.append("")
