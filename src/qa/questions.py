@@ -148,6 +148,7 @@ def negated(question: str) -> bool:
 
 
 def states_negation(text: str) -> bool:
+    """Whether a passage says something is not so, in any of the ways text negates."""
     return bool(_STATES_NEGATION.search(text))
 
 
