@@ -168,6 +168,11 @@ def _enumerated(question: str, hits: list[Hit], documents: dict,
 SUPPORT_SHARE = 0.5  # a further passage must match at least this share of the best one's words
 
 
+def _of_the_kind(hit: Hit) -> bool:
+    """Whether the hit holds an answer of the kind asked for (a hit not scored for it counts)."""
+    return hit.features is None or hit.features.typed
+
+
 def _shares_the_question(hit: Hit, best: Hit) -> bool:
     """A further passage must match the question's words about as well as the best one does
     (across languages there are no shared words to compare, so it passes)."""
@@ -181,7 +186,7 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
                     documents: dict | None = None, share: float = 1.0) -> list[Passage]:
     """The best supporting passages: one or two for a fact, every item for a list question."""
     if answer_type(question) in ONLY_TYPED:
-        hits = [h for h in hits if h.features is None or h.features.typed]
+        hits = [h for h in hits if _of_the_kind(h)]
     if negated(question):
         hits = [h for h in hits if states_negation(h.sentence.text)]
     if not hits or hits[0].score < min_score:
@@ -319,8 +324,7 @@ def _refusal(question: str, hits: list[Hit], min_score: float) -> str:
     the positive of a negated question, or nothing scores `min_score`."""
     relevant = [h for h in hits if h.score >= min_score]
     kind = answer_type(question)
-    if relevant and kind in ONLY_TYPED and not any(h.features is None or h.features.typed
-                                                   for h in relevant):
+    if relevant and kind in ONLY_TYPED and not any(map(_of_the_kind, relevant)):
         return ONLY_TYPED[kind]
     if relevant and negated(question):
         return ABSTAIN_NOT_NEGATED

@@ -12,7 +12,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from qa.text import has_chinese, tagged_words
+from qa.text import tagged_words
 
 _CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -59,8 +59,6 @@ def _build_english_names() -> dict[str, frozenset[str]]:
 def chinese_places(question: str) -> dict[str, frozenset[str]]:
     """The place names of a Chinese question that GeoNames knows, each with its names in Latin
     letters: {"昆明": {"Kunming", "Kunming Shi", …}}."""
-    if not has_chinese(question):
-        return {}
     places = [w for w, flag in tagged_words(question) if flag.startswith("ns") and len(w) >= 2]
     if not places:
         return {}
@@ -90,4 +88,4 @@ def names_a_country(text: str) -> bool:
     in Chinese, any place name jieba tags, since Chinese text is not matched against a list."""
     if _country_pattern().search(text):
         return True
-    return has_chinese(text) and any(flag.startswith("ns") for _, flag in tagged_words(text))
+    return any(flag.startswith("ns") for _, flag in tagged_words(text))

@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 
 from qa.places import names_a_country
-from qa.text import STOPWORDS, has_chinese, stem, tagged_words, term_set, terms
+from qa.text import STOPWORDS, stem, tagged_words, term_set, terms
 
 _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’-])([A-Z][A-Za-z]+(?:-[A-Za-z]+)*)")
 
@@ -104,7 +104,7 @@ def _has_person(text: str) -> bool:
     if any(2 <= len(run.split()) <= 4 and not {w.lower() for w in run.split()} & _NOT_PERSON
            for run in _CAPITALISED_RUN.findall(text)):
         return True
-    return has_chinese(text) and any(flag.startswith("nr") for _, flag in tagged_words(text))
+    return any(flag.startswith("nr") for _, flag in tagged_words(text))
 
 
 def _names_holder(text: str, question: str) -> bool:
@@ -130,10 +130,11 @@ _ASKS_PUBLISHER = re.compile(
 # gun") does not answer it. Passages may negate in more ways than the question's words. Measured:
 # SQuAD abstention recall 0.248 -> 0.333 (11 of its 129 unanswerable questions negate an answerable
 # one), no answerable case lost in the three eval sets.
-_NEGATION = re.compile(r"\b(not|never|no|none|nor|neither|cannot|without)\b|n[’']t\b|\bnon-", re.I)
+_NEGATORS = r"not|never|no|none|nor|neither|cannot|without"
+_NEGATION = re.compile(rf"\b({_NEGATORS})\b|n[’']t\b|\bnon-", re.I)
 _STATES_NEGATION = re.compile(
-    r"\b(not|never|no|none|nor|neither|cannot|without|lacks?|lacked|lacking|fail(s|ed)?|unable|"
-    r"absent|absence|except|refus\w+|rather than|instead)\b|n[’']t\b|\bnon-|[不没未非无]", re.I)
+    rf"\b({_NEGATORS}|lacks?|lacked|lacking|fail(s|ed)?|unable|absent|absence|except|refus\w+"
+    r"|rather than|instead)\b|n[’']t\b|\bnon-|[不没未非无]", re.I)
 _ZH_NEGATION = frozenset("不 没 没有 未 非 无 不是 不能 不会 并非 不再 未能 无法 从未 从不 并不 不得 不可".split())
 _QUOTED = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"|「[^」]*」")
 
@@ -144,7 +145,7 @@ def negated(question: str) -> bool:
     text = _QUOTED.sub(" ", question)
     if _NEGATION.search(text):
         return True
-    return has_chinese(text) and any(word in _ZH_NEGATION for word, _ in tagged_words(text))
+    return any(word in _ZH_NEGATION for word, _ in tagged_words(text))
 
 
 def states_negation(text: str) -> bool:

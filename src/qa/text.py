@@ -117,7 +117,9 @@ def has_chinese(text: str) -> bool:
 @lru_cache(maxsize=100_000)
 def tagged_words(text: str) -> tuple[tuple[str, str], ...]:
     """jieba's words of a Chinese text with their part-of-speech tags (ns…: a place, nr…: a
-    person's name)."""
+    person's name); none for a text without Chinese, which never loads jieba."""
+    if not has_chinese(text):
+        return ()
     _jieba()
     import jieba.posseg
 
