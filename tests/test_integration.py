@@ -136,6 +136,18 @@ def test_follow_up_uses_history(service):
     _quotes_are_exact(service, answer)
 
 
+def test_a_follow_up_that_stands_alone_is_answered_as_asked(service):
+    # the earlier turn's words (cooperative, programs, Chongqing) favour the sentence on the
+    # total; the follow-up's own words find the count of joint institutions
+    history = [{"role": "user", "content": "What is the total number of China-foreign "
+                "cooperative programs and institutions in Chongqing?"},
+               {"role": "assistant", "content": "75 such collaborations. [1]"}]
+    answer = service.ask("How many of those are joint institutions?", history)
+    assert answer.query == "How many of those are joint institutions?"
+    assert "nine joint institutions" in answer.answer
+    _quotes_are_exact(service, answer)
+
+
 def test_a_question_in_two_parts_gets_both_answered_from_two_documents(service):
     answer = service.ask("Which UK university works with Chongqing Medical University, and which "
                          "Australian university signed with Jiangxi University of Finance and "

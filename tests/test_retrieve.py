@@ -177,6 +177,33 @@ def test_questions_asked_side_by_side_are_searched_one_at_a_time(settings, fake_
     assert len(most) == 4 and max(most) == 1
 
 
+def test_a_follow_up_keeps_the_search_whose_best_sentence_scores_higher(settings, fake_embedder):
+    from qa.service import QAService, run_index
+
+    run_index(settings, fake_embedder, multilingual=None)
+    service = QAService(settings, embedder=fake_embedder)
+    history = [{"role": "user", "content": "How many programs does Chongqing have?"},
+               {"role": "assistant", "content": "75 such collaborations. [1]"}]
+    carried = "How many programs does Chongqing have? How many of them are joint institutions?"
+    searched = []
+
+    def scored(alone: float, with_history: float):
+        def search(query, focus=None):
+            searched.append((query, focus))
+            value = alone if query == "How many of them are joint institutions?" else with_history
+            return Retrieval(query, [Hit(Sentence(query, "a.txt", "x", 0, 1), "A", value)], [])
+        return search
+
+    service.retriever.search = scored(alone=0.4, with_history=0.3)
+    (part, retrieval), = service.retrieve_parts("How many of them are joint institutions?", history)
+    assert searched == [(carried, part), (part, None)] and retrieval.query == part
+    service.retriever.search = scored(alone=0.3, with_history=0.3)  # a tie keeps the history
+    assert service.retrieve_parts(part, history)[0][1].query == carried
+    searched.clear()
+    service.retrieve_parts("Which university runs a pharmacy program?", history)  # stands alone
+    assert searched == [("Which university runs a pharmacy program?", None)]
+
+
 def test_documents_are_ranked_by_their_best_sentence_then_in_fused_order():
     documents = [{"source": s, "title": s, "score": f} for s, f in
                  [("a.txt", 1.0), ("b.txt", 0.8), ("c.txt", 0.7), ("d.txt", 0.6)]]

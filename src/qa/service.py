@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import queue
 import re
 import threading
@@ -84,6 +85,10 @@ def split_question(question: str) -> list[str]:
     return parts
 
 
+def _best_score(retrieval: Retrieval) -> float:
+    return retrieval.hits[0].score if retrieval.hits else -math.inf
+
+
 def make_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(settings.embedding_model)
 
@@ -114,13 +119,18 @@ class QAService:
     def retrieve_parts(self, question: str, history: list[dict] | None) -> list[tuple[str, Retrieval]]:
         """Each part of the question with its retrieval. A part that leans on something earlier
         is searched with it: the first part with the conversation, a later part with the first
-        ("…, and what did the partnership create?")."""
+        ("…, and what did the partnership create?"); it is also searched alone, and keeps
+        whichever search finds the better sentence: "How many of them are joint institutions?"
+        after a question on Chongqing's total is answered by "nine joint institutions", which
+        the earlier turn's words would outweigh."""
         parts = []
         for part in split_question(question):
             first = [{"role": "user", "content": parts[0][0]}] if parts else None
             query = self._query(part, first or history)  # with an LLM, outside the lock
             with self._searching:
                 retrieval = self.retriever.search(query, part if query != part else None)
+                if query != part:
+                    retrieval = max(retrieval, self.retriever.search(part), key=_best_score)
             parts.append((part, retrieval))
         return parts
 
