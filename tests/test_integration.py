@@ -136,6 +136,13 @@ def test_follow_up_uses_history(service):
     _quotes_are_exact(service, answer)
 
 
+def test_a_people_name_finds_its_country_written_otherwise(service):
+    # "Russian" is "Russia's" in the passages: only the physics program's partner is cited
+    answer = service.ask("Which Russian university offers a physics program with Chongqing "
+                         "University?")
+    assert [c.quote for c in answer.citations if "Novosibirsk" not in c.quote] == []
+
+
 def test_a_follow_up_that_stands_alone_is_answered_as_asked(service):
     # the earlier turn's words (cooperative, programs, Chongqing) favour the sentence on the
     # total; the follow-up's own words find the count of joint institutions

@@ -112,6 +112,14 @@ def test_a_follow_ups_own_words_weigh_more_than_the_carried_ones():
                                                                        term_set(text))
 
 
+def test_a_name_stands_for_its_other_forms_in_the_corpus():
+    lexical = Lexical(Chunks())  # TEXTS write "Russia's", "Nanchang"
+    assert lexical.name_forms("russian") == {"russian", "russia"}
+    assert lexical.name_forms("nanchang") == {"nanchang"}
+    assert lexical.name_forms("rus") == {"rus"}  # too short to stand for "russia"
+    assert lexical.name_forms("r") == {"r"}
+
+
 def test_chinese_question_words_are_translated_to_the_words_of_english_documents():
     documents = {f"{i}.txt": {"text": t, "language": "en"} for i, t in enumerate(TEXTS)}
     embedder = WordVectors()

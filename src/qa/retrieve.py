@@ -8,6 +8,7 @@ features that each channel gives, plus whether the sentence holds the kind of an
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -40,6 +41,8 @@ NAME_PREFIX = 5  # letters of a name that must match some word there
 NAME_SIMILARITY = 0.6  # or: multilingual similarity of a name to some word there
 TRANSLATION_SIMILARITY = 0.5  # least multilingual similarity of a word and its translation
 TRANSLATION_SPREAD = 0.1  # a word's translations lie within this of its best one
+NAME_FORM_REACH = 3  # letters another form of a name adds: Russia -> Russian, Belarus -> Belarusian
+NAME_FORM_LEAST = 4  # letters the shorter form keeps
 
 TermWeights = dict[frozenset[str], float]  # a query term (the words that stand for it) -> weight
 
@@ -107,6 +110,7 @@ class Lexical:
         count = max(len(tokenized), 1)
         self.idf = {t: math.log(1 + count / n) for t, n in frequency.items()}
         self.unknown_idf = math.log(1 + count)
+        self._sorted = sorted(self.idf)
 
     def rank(self, query_terms: list[str], depth: int) -> list[str]:
         """Sources of the best chunks, best first."""
@@ -116,10 +120,27 @@ class Lexical:
         best = np.argsort(-scores)[:depth]
         return [self.sources[i] for i in best if scores[i] > 0]
 
-    def weigh(self, query_terms: set[str], focus: set[str] | None = None) -> TermWeights:
-        """Each query term's IDF; terms outside `focus` (carried from earlier turns) count less."""
-        return {frozenset([t]): self.idf.get(t, self.unknown_idf)
+    def weigh(self, query_terms: set[str], focus: set[str] | None = None,
+              named: set[str] = frozenset()) -> TermWeights:
+        """Each query term's IDF; terms outside `focus` (carried from earlier turns) count less,
+        and a term of a name stands for its other forms too."""
+        return {(self.name_forms(t) if t in named else frozenset([t])):
+                self.idf.get(t, self.unknown_idf)
                 * (1.0 if focus is None or t in focus else CARRIED_SHARE) for t in query_terms}
+
+    def name_forms(self, term: str) -> frozenset[str]:
+        """The term and the corpus's terms that are another form of it, as a country and its
+        people are written: one begins with the other and adds at most NAME_FORM_REACH letters
+        (german: germani, for "German" and "Germany"; russian: russia)."""
+        forms = {term[:k] for k in range(max(NAME_FORM_LEAST, len(term) - NAME_FORM_REACH),
+                                         len(term)) if term[:k] in self.idf}
+        i = bisect.bisect_left(self._sorted, term)
+        while len(term) >= NAME_FORM_LEAST and i < len(self._sorted) and \
+                self._sorted[i].startswith(term):
+            if len(self._sorted[i]) - len(term) <= NAME_FORM_REACH:
+                forms.add(self._sorted[i])
+            i += 1
+        return frozenset(forms | {term})
 
     def weigh_translations(self, translations: dict[str, set[str]]) -> TermWeights:
         """Each question term as the set of its translations, weighted by their highest IDF."""
@@ -315,7 +336,8 @@ class Retriever:
         ranked = sorted(fused, key=fused.get, reverse=True)
         documents = [{"source": s, "title": self.documents[s]["title"], "score": round(fused[s], 4)}
                      for s in ranked[:DOCUMENTS_RETURNED]]
-        weights = self.lexical.weigh(set(query_terms), set(terms(focus)) if focus else None)
+        named = {t for name in names(query) for t in terms(name)}
+        weights = self.lexical.weigh(set(query_terms), set(terms(focus)) if focus else None, named)
         hits = self._sentences(query, focus or query, ranked[: w.sentence_documents], fused,
                                dense_q, multi_q, weights)
         if self.reranker is not None:
