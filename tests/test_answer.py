@@ -185,6 +185,10 @@ def test_answer_types():
     assert matches_type("person", "Director Wang Li leads the office.", question)
     assert not matches_type("person", "The office handles Hong Kong and Macao affairs.", question)
     assert not matches_type("person", "Wang Li spoke at the office.", question)
+    # a date at a sentence's start is not a name: "On November", "In May"
+    assert not matches_type("person", "On November 18, the office director was named.", question)
+    assert not matches_type("person", "In May, the director of the office moved.", question)
+    assert matches_type("person", "On Monday, director Wang Li opened the office.", question)
     assert matches_type("person", "Jiangxi University of Finance and Economics serves as chair.",
                         "Who is the chair of the alliance?")
     assert matches_type("person", "主任王力负责该办公室。", "该办公室的主任是谁？")

@@ -93,17 +93,22 @@ _ASKS_PERSON = re.compile(
 _NOT_PERSON = frozenset("""university college institute school conservatory academy department
     ministry office alliance conference province provincial city council commission committee
     association education cooperation international national state federal group company
-    republic china chinese new north south east west the of and for""".split())
+    republic china chinese new north south east west the of and for january february march
+    april may june july august september october november december monday tuesday wednesday
+    thursday friday saturday sunday""".split())
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’.-]+(?:\s+(?:(?:of|for|and)\s+)?[A-Z][\w'’.-]+)+")
 
 
 def _has_person(text: str) -> bool:
-    """A run of two to four capitalised words, none of which names an organisation or place
-    ("Griffith College of Digital Intelligence" is one run, and not a person); in Chinese, a
+    """A run of two to four capitalised words, none of which names an organisation, a place or
+    a month ("Griffith College of Digital Intelligence" is one run, and not a person; nor is
+    "On November": a run's leading "On", "In" or "The" is not part of a name); in Chinese, a
     name jieba tags as a person's."""
-    if any(2 <= len(run.split()) <= 4 and not {w.lower() for w in run.split()} & _NOT_PERSON
-           for run in _CAPITALISED_RUN.findall(text)):
-        return True
+    for run in _CAPITALISED_RUN.findall(text):
+        words = [w.lower() for w in run.split()]
+        words = words[1:] if words[0] in STOPWORDS else words
+        if 2 <= len(words) <= 4 and not set(words) & _NOT_PERSON:
+            return True
     return any(flag.startswith("nr") for _, flag in tagged_words(text))
 
 
