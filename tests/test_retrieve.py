@@ -7,7 +7,7 @@ import numpy as np
 from qa.answer import compose
 from qa.embedders import HashingEmbedder
 from qa.retrieve import (CARRIED_SHARE, Lexical, Retrieval, Retriever, Translator, antecedent,
-                         by_best_sentence, paragraph_before)
+                         by_best_sentence, paragraph_before, same_language)
 from qa.places import chinese_places
 from qa.questions import initialisms, names
 from qa.text import term_set, terms
@@ -110,6 +110,13 @@ def test_a_follow_ups_own_words_weigh_more_than_the_carried_ones():
     text = "The alliance was inaugurated in Nanchang on November 18."
     assert lexical.coverage(weights, term_set(text)) > lexical.coverage(lexical.weigh(query),
                                                                        term_set(text))
+
+
+def test_a_document_is_in_the_questions_language_or_not():
+    assert same_language({"language": "zh"}, chinese=True)
+    assert same_language({"language": "en"}, chinese=False)
+    assert not same_language({"language": "en"}, chinese=True)
+    assert not same_language({}, chinese=True)  # no language given: not Chinese
 
 
 def test_a_name_stands_for_its_other_forms_in_the_corpus():

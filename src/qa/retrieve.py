@@ -185,7 +185,7 @@ class Translator:
         translate it (none when no document is in another language)."""
         chinese = has_chinese(question)
         foreign = [(t, v) for t, v in (self._words(s) for s in sources
-                                       if (self.documents[s].get("language") == "zh") != chinese)
+                                       if not same_language(self.documents[s], chinese))
                    if len(v)]
         asked = word_terms(question)
         if not foreign or not asked:
@@ -199,6 +199,11 @@ class Translator:
                 picked = np.flatnonzero(row >= max(TRANSLATION_SIMILARITY, best - TRANSLATION_SPREAD))
                 out.setdefault(term, set()).update(words[i] for i in picked)
         return out
+
+
+def same_language(document: dict, chinese: bool) -> bool:
+    """Whether a document is in Chinese as the question is, or not as it is not."""
+    return (document.get("language") == "zh") == chinese
 
 
 def _fuse(rankings: list[list[str]], weights: tuple[float, ...]) -> dict[str, float]:
@@ -327,7 +332,12 @@ class Retriever:
         dense_q = self.embedder.embed([query])[0]
         multi_q = self.multilingual.embed([query])[0] if self.multilingual else None
         query_terms = terms(query)
-        rankings = [[i.metadata["source"] for i in self.store.query("chunks", dense_q, CHANNEL_DEPTH)],
+        # MiniLM means nothing across languages: its ranking counts for the documents in the
+        # question's (its noise had put a Chinese question's English page out of the four whose
+        # sentences are scored)
+        chinese = has_chinese(query)
+        rankings = [[i.metadata["source"] for i in self.store.query("chunks", dense_q, CHANNEL_DEPTH)
+                     if same_language(self.documents[i.metadata["source"]], chinese)],
                     [i.metadata["source"] for i in self.store.query(
                         "sentences_ml", multi_q, CHANNEL_DEPTH)]
                     if multi_q is not None else [],
