@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from qa.ingest import LONG_SENTENCE_WORDS
 from qa.prompts import (ABSTAIN, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED,
                         ABSTAIN_PROVENANCE, ABSTAIN_UNDATED, ABSTAIN_UNKNOWN)
 from qa.retrieve import Retrieval, merge
@@ -14,7 +15,10 @@ from qa.text import clause_spans, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
 
 FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
-EXCERPT_WORDS = 35  # a longer sentence is cut to the clauses that answer
+# A longer sentence is cut to the clauses that answer; one indexed whole is quoted whole. Measured
+# against 35: SQuAD accuracy 0.810 -> 0.826 (words per answer 26 -> 28), CMRC 0.748 -> 0.752,
+# domain unchanged (and its office page, its run-together words set apart, is answered whole).
+EXCERPT_WORDS = LONG_SENTENCE_WORDS
 FACTOID_MARGIN, LIST_MARGIN = 0.03, 0.10  # how close to the best a further sentence must score
 MAX_FACTOID, MAX_LIST = 2, 6
 # Kinds of answer that only a passage holding one gives, and what is said when none does: no date,
@@ -219,7 +223,7 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
             chosen[-1:] = sorted([passage, *more], key=lambda p: p.start)
             words += sum(word_count(p.text) for p in more)
         elif len(chosen) == 1:
-            statement = _statement(passage, question, hits, documents or {})
+            statement = _statement(passage, question, hits, documents or {}, budget)
             length = sum(word_count(p.text) for p in statement)
             if len(statement) > 1 and length <= budget:
                 chosen, words = statement, length
@@ -249,19 +253,24 @@ def _next_sentence(passage: Passage, hits: list[Hit], documents: dict) -> Passag
     return None
 
 
-def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict) -> list[Passage]:
+def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict,
+               budget: int) -> list[Passage]:
     """The best passage with the sentences its statement spans: the one it points back at when
     that one holds the answer asked for and it does not ("During the conference, … were signed"
-    after the sentence that dates the conference), and the next one when it points back at the
-    passage and holds that kind of answer too ("…six new programs." "Announced in May, these
-    partnerships … bring the city's total to 75.")."""
+    after the sentence that dates the conference; the passage is cut to leave it room within
+    `budget` words), and the next one when it points back at the passage and holds that kind of
+    answer too ("…six new programs." "Announced in May, these partnerships … bring the city's
+    total to 75.")."""
     s = passage.hit.sentence
     out = [passage]
     kind = answer_type(question)
     if kind and s.leans_on and not matches_type(kind, passage.text, question):
         before = _whole_sentence(hits, s.source, *s.leans_on)
-        if before and matches_type(kind, before.text, question):
-            out.insert(0, before)
+        room = budget - word_count(before.text) if before else 0
+        if before and room > 0 and matches_type(kind, before.text, question):
+            if word_count(passage.text) > room:
+                passage = excerpt(passage.hit, question, room)
+            out = [before, passage]
     after = _next_sentence(passage, hits, documents)
     if (after and passage.end == s.sentence_span[1]
             and after.hit.score >= passage.hit.score - CONTINUATION_MARGIN
