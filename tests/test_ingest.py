@@ -62,6 +62,22 @@ def test_a_dateline_run_into_its_paragraph_is_set_apart():
         assert clean_text(line) == line
 
 
+def test_words_run_together_are_set_apart_in_a_page_that_shows_the_fault():
+    glued = ("The Office ofInternational Cooperation from the College,is in charge of foreign "
+             "cooperationand exchanges. Our officeattaches importance to scholarexchange,study "
+             "tours and teachertraining in an overgrowth of programs.")
+    assert clean_text(glued) == (
+        "The Office of International Cooperation from the College, is in charge of foreign "
+        "cooperation and exchanges. Our office attaches importance to scholar exchange, study "
+        "tours and teacher training in an overgrowth of programs.")
+    # clean text keeps its compounds and commas: it shows fewer than GLUE_SIGNS signs
+    clean = "The overgrowth of fungi, seen in 2010,is rare; timestamp and lockstep stay whole."
+    assert clean_text(clean) == clean
+    docs = {d.source: d for d in load_corpus(SEED_CORPUS)}
+    office = docs["chongqing-creation-vocational-college-international-office.txt"].text
+    assert "foreign cooperation and exchanges" in office and "cooperationand" not in office
+
+
 def test_metadata_from_bylines_and_date_lines():
     docs = {d.source: d for d in load_corpus(SEED_CORPUS)}
     ich = docs["ichongqing-chongqing-expands-international-education-partnerships.txt"]
