@@ -134,12 +134,12 @@ class Lexical:
         (german: germani, for "German" and "Germany"; russian: russia)."""
         forms = {term[:k] for k in range(max(NAME_FORM_LEAST, len(term) - NAME_FORM_REACH),
                                          len(term)) if term[:k] in self.idf}
-        i = bisect.bisect_left(self._sorted, term)
-        while len(term) >= NAME_FORM_LEAST and i < len(self._sorted) and \
-                self._sorted[i].startswith(term):
-            if len(self._sorted[i]) - len(term) <= NAME_FORM_REACH:
-                forms.add(self._sorted[i])
-            i += 1
+        if len(term) >= NAME_FORM_LEAST:
+            i = bisect.bisect_left(self._sorted, term)
+            while i < len(self._sorted) and self._sorted[i].startswith(term):
+                if len(self._sorted[i]) - len(term) <= NAME_FORM_REACH:
+                    forms.add(self._sorted[i])
+                i += 1
         return frozenset(forms | {term})
 
     def weigh_translations(self, translations: dict[str, set[str]]) -> TermWeights:
