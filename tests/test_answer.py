@@ -120,6 +120,24 @@ def test_a_long_sentence_is_cut_to_the_clauses_that_answer():
     assert "University of Otago" in other.text and "Novosibirsk" not in other.text
 
 
+def test_two_excerpts_of_one_sentence_that_overlap_are_quoted_as_one():
+    text = ("Four programs were launched, including the Chongqing Tchaikovsky Conservatory, a "
+            "partnership between Chongqing Normal University and the Moscow Conservatory, and "
+            "a physics program.")
+    end = text.index(", and a physics")
+    first = text[: text.index(", a partnership")]
+    second = text[text.index("including"): end]
+    hits = [Hit(Sentence("c2", "a.txt", second, text.index("including"), end, 0, len(text)), "T", 0.8),
+            Hit(Sentence("c1", "a.txt", first, 0, len(first), 0, len(text)), "T", 0.78)]
+    docs = {"a.txt": {**DOCS["a.txt"], "text": text}}
+    answer = compose("What is the Chongqing Tchaikovsky Conservatory?", Retrieval("q", hits, []),
+                     docs, 0.45)
+    [citation] = answer.citations
+    assert (citation.start, citation.end) == (0, end)
+    assert citation.quote == text[:end]
+    assert answer.answer == text[:end] + "… [1]"
+
+
 def test_a_list_answer_takes_every_clause_of_a_long_sentence_that_names_another_match():
     text = ("Four programs were launched, including a partnership between Chongqing Normal "
             "University and Russia's Moscow Conservatory, a pharmacy program with Southwest "

@@ -214,6 +214,13 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
         passage = excerpt(hit, question, min(clip, budget - words),
                           " ".join(p.text for p in chosen) if listing else "")
         length = word_count(passage.text)
+        k = _overlapped(passage, chosen)
+        if k >= 0:  # two excerpts of one sentence that overlap are quoted as one
+            merged = _union(chosen[k], passage, documents or {})
+            if merged and words + word_count(merged.text) - word_count(chosen[k].text) <= budget:
+                words += word_count(merged.text) - word_count(chosen[k].text)
+                chosen[k] = merged
+            continue
         if words + length > budget or near_duplicate(passage.text, [p.text for p in chosen]):
             continue
         chosen.append(passage)
@@ -229,6 +236,25 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
                 chosen, words = statement, length
                 limit += len(statement) - 1  # one statement, quoted as it runs
     return chosen
+
+
+def _overlapped(passage: Passage, chosen: list[Passage]) -> int:
+    """The index of the chosen excerpt of the same sentence that shares text with this one,
+    or -1."""
+    s = passage.hit.sentence
+    for k, other in enumerate(chosen):
+        o = other.hit.sentence
+        if ((o.source, o.sentence_span) == (s.source, s.sentence_span)
+                and passage.start < other.end and other.start < passage.end):
+            return k
+    return -1
+
+
+def _union(kept: Passage, other: Passage, documents: dict) -> Passage | None:
+    """One passage covering two overlapping excerpts of a sentence, cited as the first."""
+    text = documents.get(kept.hit.sentence.source, {}).get("text", "")
+    start, end = min(kept.start, other.start), max(kept.end, other.end)
+    return Passage(kept.hit, start, end, text[start:end]) if text else None
 
 
 def _whole_sentence(hits: list[Hit], source: str, start: int, end: int) -> Passage | None:

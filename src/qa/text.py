@@ -14,6 +14,7 @@ STOPWORDS = frozenset(
     when where why how all any each some such no not only own same so too very s t just also
     i me my we our you your he him his she her one ones other many much more most
     tell please give list name named say says said know known according document documents
+    mention mentions mentioned
     text texts corpus 什么 多少 哪些 哪个 哪所 哪里 哪一 一天 为什么 怎么 如何 是否 以及""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
