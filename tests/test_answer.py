@@ -138,6 +138,16 @@ def test_two_excerpts_of_one_sentence_that_overlap_are_quoted_as_one():
     assert answer.answer == text[:end] + "… [1]"
 
 
+def test_an_excerpt_says_more_than_the_question_already_does():
+    text = ("Under the terms of the 2019 agreement with Otago, a pharmacy college would be set up "
+            "in Chongqing provided that the ministry approved the plan in a review to be held in "
+            "March 2020 that covered at least forty programs.")
+    question = "Where was a college to be set up under the terms of the 2019 agreement with Otago?"
+    passage = excerpt(hit(text, 0.9), question, 30)
+    # the opening clause holds more of the question's words, but only restates it
+    assert passage.text.startswith("a pharmacy college would be set up in Chongqing")
+
+
 def test_a_list_answer_takes_every_clause_of_a_long_sentence_that_names_another_match():
     text = ("Four programs were launched, including a partnership between Chongqing Normal "
             "University and Russia's Moscow Conservatory, a pharmacy program with Southwest "

@@ -28,6 +28,7 @@ MAX_FACTOID, MAX_LIST = 2, 6
 # lower score already refused, roles one (no set has an answerable role question: the tests ask
 # one), and none loses a case; for e-mail, phone, web and country it cost a CMRC case each.
 ONLY_TYPED = {"date": ABSTAIN_UNDATED, "share": ABSTAIN_NO_SHARE, "person": ABSTAIN_NO_HOLDER}
+RESTATES = 100.0  # a run that only restates the question loses to any that says more
 CONTINUATION_MARGIN = 0.10  # how close to the best a sentence that goes on with it must score
 # Questions whose answer may be a set. "Which X" counts: measured on evals/partnerships.jsonl,
 # treating it as a list question (more passages, excerpts less cut) answers more cases right.
@@ -86,9 +87,12 @@ def _best_run(text: str, question: str, max_words: int, known: str = "") -> tupl
             piece = text[a:b]
             if word_count(piece) > max_words and j > i:
                 break
-            found = len(wanted & set(terms(piece)))
+            held = set(terms(piece))
+            found = len(wanted & held)
             typed = bool(kind) and matches_type(kind, piece, question + " " + known)
-            value = found + (1.0 if typed else 0.0) - 0.01 * word_count(piece)  # shorter wins a tie
+            # a run of nothing but the question's own words restates it and answers nothing
+            value = (found + (1.0 if typed else 0.0) - 0.01 * word_count(piece)  # shorter wins a tie
+                     - (0.0 if held - wanted else RESTATES))
             if value > best_value:
                 best, best_value = (a, b), value
     return trim_span(text, *best)
