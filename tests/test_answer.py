@@ -363,6 +363,18 @@ def test_a_sentence_that_points_back_for_the_answer_is_quoted_with_what_it_point
     assert answer.answer == f"{signed} [1]"
 
 
+def test_a_why_question_answered_by_a_result_is_quoted_with_its_cause():
+    cause = "The partners expected demand to grow, so they doubled the intake."
+    result = "As a result, tuition fees fell at the joint college."
+    text = f"{cause} {result}"
+    docs = {"a.txt": {"title": "A", "text": text}}
+    hits = [hit(result, 0.5, start=len(cause) + 1, leans_on=(0, len(cause))), hit(cause, 0.2)]
+    why = compose("Why did tuition fees fall?", Retrieval("q", hits, []), docs, 0.26)
+    assert why.answer == f"{cause} [1] {result} [2]"
+    what = compose("What happened to tuition fees?", Retrieval("q", hits, []), docs, 0.26)
+    assert what.answer == f"{result} [1]"  # only a question asking why wants the cause
+
+
 def test_a_sentence_that_refers_back_to_the_best_one_goes_with_it():
     first = "Chongqing approved six new cooperative programs."
     then = "Announced in May, these partnerships bring the city's total to 75."

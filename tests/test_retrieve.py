@@ -158,6 +158,7 @@ def test_a_sentence_points_back_at_the_one_its_opening_names():
     assert antecedent("During the conference, agreements were signed.", before) == 1
     assert antecedent("Announced in May, these partnerships involve Russia.", before) == 0
     assert antecedent("It grew.", before) == 0
+    assert antecedent("As a result, fees fell.", before) == 0
     assert antecedent("The city hosts nine institutions.", before) == -1
     assert antecedent("During the conference, agreements were signed.", []) == -1
     text = "One. Two.\n\nThree. Four."

@@ -9,8 +9,8 @@ from qa.ingest import LONG_SENTENCE_WORDS
 from qa.prompts import (ABSTAIN, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED,
                         ABSTAIN_PROVENANCE, ABSTAIN_UNDATED, ABSTAIN_UNKNOWN)
 from qa.retrieve import Retrieval, merge
-from qa.questions import (SCHOOL_WORDS, answer_type, asks_provenance, matches_type, negated,
-                          states_negation)
+from qa.questions import (STATES_RESULT, SCHOOL_WORDS, answer_type, asks_provenance, asks_reason,
+                          matches_type, negated, states_negation)
 from qa.text import clause_spans, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
 
@@ -285,8 +285,10 @@ def _next_sentence(passage: Passage, hits: list[Hit], documents: dict) -> Passag
 
 def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict,
                budget: int) -> list[Passage]:
-    """The best passage with the sentences its statement spans: the one it points back at when
-    that one holds the answer asked for and it does not ("During the conference, … were signed"
+    """The best passage with the sentences its statement spans: the one before it when it
+    states a result and the question asks why ("The result was a depreciation…" after the
+    sentence that gives the cause); the one it points back at when that one holds the answer
+    asked for and it does not ("During the conference, … were signed"
     after the sentence that dates the conference; the passage is cut to leave it room within
     `budget` words), and the next one when it points back at the passage and holds that kind of
     answer too ("…six new programs." "Announced in May, these partnerships … bring the city's
@@ -294,6 +296,10 @@ def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict
     s = passage.hit.sentence
     out = [passage]
     kind = answer_type(question)
+    if s.leans_on and asks_reason(question) and STATES_RESULT.search(passage.text):
+        before = _whole_sentence(hits, s.source, *s.leans_on)  # the cause of the result
+        if before and word_count(before.text) + word_count(passage.text) <= budget:
+            return [before, passage]
     if kind and s.leans_on and not matches_type(kind, passage.text, question):
         before = _whole_sentence(hits, s.source, *s.leans_on)
         room = budget - word_count(before.text) if before else 0

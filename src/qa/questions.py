@@ -158,6 +158,18 @@ def states_negation(text: str) -> bool:
     return bool(_STATES_NEGATION.search(text))
 
 
+_ASKS_REASON = re.compile(r"^\s*why\b|\bwhat (caused|led to)\b|\bfor what reason\b|为什么|为何|原因",
+                          re.I)
+# a sentence that opens with its result points back at its cause, the sentence before
+STATES_RESULT = re.compile(r"^\s*(as a result|the result|consequently|therefore|thus|hence|"
+                           r"because of this|this led)\b|^\s*(因此|所以|因而|于是)", re.I)
+
+
+def asks_reason(question: str) -> bool:
+    """Whether the question asks why something happened."""
+    return bool(_ASKS_REASON.search(question))
+
+
 def asks_provenance(question: str) -> str:
     """'author' for "who wrote the article…", 'publisher' for "what is the source of the
     report…", else ''."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from qa.embedders import Embedder
 from qa.places import chinese_places
-from qa.questions import answer_type, initialisms, matches_type, names
+from qa.questions import STATES_RESULT, answer_type, initialisms, matches_type, names
 from qa.store import ChromaStore
 from qa.text import has_chinese, stem, term_set, terms, word_terms
 from qa.types import Hit, Sentence
@@ -258,11 +258,11 @@ _OPENING_THE = re.compile(r"^(?:\w+\s+){0,3}?the\s+([a-z]\w+)")
 
 def antecedent(text: str, before: list[str]) -> int:
     """Which of the sentences before a sentence in its paragraph (nearest first) it opens by
-    pointing at, or -1: the one right before for "Announced in May, these partnerships…" or
-    "It…", the nearest that names the thing for "During the conference…"."""
+    pointing at, or -1: the one right before for "Announced in May, these partnerships…",
+    "It…" or "As a result, …", the nearest that names the thing for "During the conference…"."""
     if not before:
         return -1
-    if _REFERS_BACK.search(text):
+    if _REFERS_BACK.search(text) or STATES_RESULT.search(text):
         return 0
     opening = _OPENING_THE.search(text)
     if opening:
