@@ -238,6 +238,15 @@ def test_answer_types():
                   "It opened on 17 May."):
         assert matches_type("date", dated) and not matches_type("number", dated)
     assert matches_type("number", "In 2025 it had 1,500 students.")
+    # another name: the passage that gives one says so
+    for question in ("What is the joint institute also known as?", "伊维菌素又被称为什么？",
+                     "华北陆块又叫什么？", "西湾河电车厂简称什么？"):
+        assert answer_type(question) == "alias", question
+    assert answer_type("What is the program called?") == ""
+    assert matches_type("alias", "The Joint Institute, also known as the Far Eastern College, opened.")
+    assert matches_type("alias", "伊维菌素（ivermectin）也称为爱获灭，是一种治疗药物。")
+    assert matches_type("alias", "瑞尼尔山（），亦称塔科马山，是一座活火山。")
+    assert not matches_type("alias", "伊维菌素于1981年被引入。")
     assert matches_type("date", "On November 18, the alliance opened.")
     assert not matches_type("date", "The calendar may have been influenced by Shen Kuo.")  # a verb
     # who wrote an article, not any question that holds the characters of "author"

@@ -61,6 +61,14 @@ _HAS_CONTACT = {
     "phone": re.compile(r"\+?\d[\d\s()-]{6,}\d"),
     "web": re.compile(r"https?://|www\.|\b[\w-]+\.(com|org|net|edu|gov|cn|info)\b", re.I),
 }
+# another name for a thing: "What is X also called?", "X又称什么？"; the passage that gives one says
+# so ("X, also known as Y", "X，又名Y"). CMRC asks it 27 times in 250.
+_ALIAS_WORD = r"(?:又|也|亦|还|或|俗|简|别|另|原|旧|古)(?:被)?(?:称|名|叫)"
+_ASKS_ALIAS = re.compile(rf"{_ALIAS_WORD}|\b(also|otherwise|commonly|better|formerly) (known|called|"
+                         r"named|referred to)\b|\b(another|other|alternative|former) name\b|"
+                         r"\bnickname", re.I)
+_HAS_ALIAS = re.compile(rf"{_ALIAS_WORD}|\b(also|otherwise|commonly|better|formerly) (known|called|"
+                        r"named|referred to)\b|\ba\.?k\.?a\b|\bnicknamed\b|\bshort for\b", re.I)
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|"
                         r"month)\b|\bin what year\b|哪一?年|哪一?天|何时|什么时候|几月|哪个月", re.I)
 _HAS_NUMBER = re.compile(rf"(?<![\w.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b|[一二三四五六七八九十百千万亿两]+[个所家项名%]",
@@ -179,11 +187,13 @@ def asks_provenance(question: str) -> str:
 
 
 def answer_type(question: str) -> str:
-    """'date', 'share', 'number', 'email', 'phone', 'web', 'country', 'school', 'person' or ''
-    (anything else)."""
+    """'date', 'share', 'number', 'email', 'phone', 'web', 'alias', 'country', 'school',
+    'person' or '' (anything else)."""
     for kind, pattern in _ASKS_CONTACT.items():
         if pattern.search(question):
             return kind
+    if _ASKS_ALIAS.search(question):
+        return "alias"
     if _ASKS_PERSON.search(question):
         return "person"
     if _ASKS_COUNTRY.search(question):
@@ -226,6 +236,8 @@ def _holds(kind: str, text: str) -> bool:
         return bool(_HAS_CONTACT[kind].search(text))
     if kind == "share":
         return bool(_HAS_SHARE.search(text))
+    if kind == "alias":
+        return bool(_HAS_ALIAS.search(text))
     text = _LIST_NUMBER.sub("", text)
     if kind == "date":
         return bool(_HAS_DATE.search(text))
