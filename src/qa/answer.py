@@ -221,8 +221,9 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
         k = _overlapped(passage, chosen)
         if k >= 0:  # two excerpts of one sentence that overlap are quoted as one
             merged = _union(chosen[k], passage, documents or {})
-            if merged and words + word_count(merged.text) - word_count(chosen[k].text) <= budget:
-                words += word_count(merged.text) - word_count(chosen[k].text)
+            grown = word_count(merged.text) - word_count(chosen[k].text) if merged else 0
+            if merged and words + grown <= budget:
+                words += grown
                 chosen[k] = merged
             continue
         if words + length > budget or near_duplicate(passage.text, [p.text for p in chosen]):

@@ -64,11 +64,11 @@ _HAS_CONTACT = {
 # another name for a thing: "What is X also called?", "X又称什么？"; the passage that gives one says
 # so ("X, also known as Y", "X，又名Y"). CMRC asks it 27 times in 250.
 _ALIAS_WORD = r"(?:又|也|亦|还|或|俗|简|别|另|原|旧|古)(?:被)?(?:称|名|叫)"
-_ASKS_ALIAS = re.compile(rf"{_ALIAS_WORD}|\b(also|otherwise|commonly|better|formerly) (known|called|"
-                         r"named|referred to)\b|\b(another|other|alternative|former) name\b|"
-                         r"\bnickname", re.I)
-_HAS_ALIAS = re.compile(rf"{_ALIAS_WORD}|\b(also|otherwise|commonly|better|formerly) (known|called|"
-                        r"named|referred to)\b|\ba\.?k\.?a\b|\bnicknamed\b|\bshort for\b", re.I)
+_ALIAS_PHRASE = r"\b(also|otherwise|commonly|better|formerly) (known|called|named|referred to)\b"
+_ASKS_ALIAS = re.compile(rf"{_ALIAS_WORD}|{_ALIAS_PHRASE}|\b(another|other|alternative|former) name\b"
+                         r"|\bnickname", re.I)
+_HAS_ALIAS = re.compile(rf"{_ALIAS_WORD}|{_ALIAS_PHRASE}|\ba\.?k\.?a\b|\bnicknamed\b|\bshort for\b",
+                        re.I)
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|"
                         r"month)\b|\bin what year\b|哪一?年|哪一?天|何时|什么时候|几月|哪个月", re.I)
 _HAS_NUMBER = re.compile(rf"(?<![\w.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b|[一二三四五六七八九十百千万亿两]+[个所家项名%]",
