@@ -7,7 +7,8 @@ import numpy as np
 from qa.answer import compose
 from qa.embedders import HashingEmbedder
 from qa.retrieve import (CARRIED_SHARE, Lexical, Retrieval, Retriever, Translator, antecedent,
-                         by_best_sentence, paragraph_before, same_language)
+                         by_best_sentence, paragraph_before, same_language,
+                         scored_documents)
 from qa.places import chinese_places
 from qa.questions import initialisms, names
 from qa.text import term_set, terms
@@ -227,3 +228,9 @@ def test_documents_are_ranked_by_their_best_sentence_then_in_fused_order():
             for s, n, v in [("c.txt", 1, 0.5), ("a.txt", 1, 0.4), ("c.txt", 2, 0.3)]]
     ranked = [d["source"] for d in by_best_sentence(documents, hits)]
     assert ranked == ["c.txt", "a.txt", "b.txt", "d.txt"]
+
+
+def test_each_channels_first_document_is_scored_though_fusion_ranks_it_low():
+    dense, multilingual, lexical = ["a", "b", "c"], ["b", "a", "c"], ["z", "a", "b"]
+    assert scored_documents(["a", "b", "c", "z"], [dense, multilingual, lexical], 2) == ["a", "b", "z"]
+    assert scored_documents(["a", "b"], [dense, [], []], 2) == ["a", "b"]

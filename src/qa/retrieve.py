@@ -216,6 +216,14 @@ def _fuse(rankings: list[list[str]], weights: tuple[float, ...]) -> dict[str, fl
     return {source: value / top for source, value in fused.items()}
 
 
+def scored_documents(fused: list[str], rankings: list[list[str]], count: int) -> list[str]:
+    """The documents whose sentences are scored: the best `count` fused, and each channel's
+    first. Fusion can bury a document that one channel alone ranks first, such as the only one
+    holding a question's rare names (measured: CMRC hit@1 0.956 -> 0.968, accuracy 0.780 ->
+    0.792; SQuAD hit@5 0.984 -> 0.992)."""
+    return list(dict.fromkeys(fused[:count] + [ranking[0] for ranking in rankings if ranking]))
+
+
 def merge(retrievals: list[Retrieval]) -> Retrieval:
     """The retrievals of the parts of a question as one: hits and documents taken in turn."""
     if len(retrievals) == 1:
@@ -348,7 +356,8 @@ class Retriever:
                      for s in ranked[:DOCUMENTS_RETURNED]]
         named = {t for name in names(query) for t in terms(name)}
         weights = self.lexical.weigh(set(query_terms), set(terms(focus)) if focus else None, named)
-        hits = self._sentences(query, focus or query, ranked[: w.sentence_documents], fused,
+        hits = self._sentences(query, focus or query,
+                               scored_documents(ranked, rankings, w.sentence_documents), fused,
                                dense_q, multi_q, weights)
         if self.reranker is not None:
             hits = rerank(self.reranker, query, hits)
