@@ -186,6 +186,22 @@ def test_sentences_respect_abbreviations_and_list_numbers():
         "Dr. Smith met Mr. Li in the U.S. on Monday.", "They signed a deal!", "1. Promote exchange."]
 
 
+def test_a_sentence_end_inside_brackets_that_close_later_does_not_end_the_sentence():
+    def split(text: str) -> list[str]:
+        return [text[s:e] for s, e in split_sentences(text)]
+
+    assert split("氨碱法（Solvay process；又称“索尔维制碱法”）是一种方法。它很常用。") == [
+        "氨碱法（Solvay process；又称“索尔维制碱法”）是一种方法。", "它很常用。"]
+    assert split("《激斗忍者大战！EX2》为一款游戏。") == ["《激斗忍者大战！EX2》为一款游戏。"]
+    assert split("The Pharmacy (Pharm. D.) degree is required. It takes years.") == [
+        "The Pharmacy (Pharm. D.) degree is required.", "It takes years."]
+    # the sentence that ends with its bracket ends there; a bracket never closed changes nothing
+    assert split("(It lacks recognition.) The group operates.") == [
+        "(It lacks recognition.)", "The group operates."]
+    assert split("An open ( bracket. Never closed.\nNext.") == [
+        "An open ( bracket.", "Never closed.", "Next."]
+
+
 def _doc(text: str) -> SourceDoc:
     return SourceDoc(source="d.txt", text=text, title="T")
 

@@ -393,10 +393,25 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                 continue
             if end < len(text) and text[end:end + 2].strip()[:1].islower():
                 continue
+        if not match.group().startswith("\n") and _inside_brackets(text, start, end):
+            continue
         _add_span(text, start, end, spans)
         start = end
     _add_span(text, start, len(text), spans)
     return spans
+
+
+BRACKET_REACH = 200  # characters within which an open bracket must close on its line
+BRACKETS = ("()", "（）", "《》")
+
+
+def _inside_brackets(text: str, start: int, at: int) -> bool:
+    """Whether position `at` lies inside a bracket opened since `start` that closes later on
+    the same line: "氨碱法（Solvay process；又称“索尔维制碱法”）是…" is one sentence, and so is
+    "《激斗忍者大战！EX2》为…", while "(It lacks recognition.) The group…" ends at the bracket."""
+    rest = text[at:at + BRACKET_REACH].split("\n", 1)[0]
+    return any(text.count(left, start, at) > text.count(right, start, at) and right in rest
+               for left, right in BRACKETS)
 
 
 def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
