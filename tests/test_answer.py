@@ -8,7 +8,8 @@ from qa.errors import BadQuestion
 from qa.prompts import ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED, ABSTAIN_UNDATED
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
-from qa.questions import answer_type, asks_provenance, matches_type, negated, states_negation
+from qa.questions import (answer_type, asks_provenance, defined_term, matches_type, negated,
+                          states_negation)
 from qa.text import clause_spans, terms, word_count
 from qa.types import Hit, Sentence
 
@@ -240,13 +241,25 @@ def test_answer_types():
     assert matches_type("number", "In 2025 it had 1,500 students.")
     # another name: the passage that gives one says so
     for question in ("What is the joint institute also known as?", "伊维菌素又被称为什么？",
-                     "华北陆块又叫什么？", "西湾河电车厂简称什么？"):
+                     "华北陆块又叫什么？", "西湾河电车厂简称什么？", "装配线还可以叫什么？"):
         assert answer_type(question) == "alias", question
     assert answer_type("What is the program called?") == ""
     assert matches_type("alias", "The Joint Institute, also known as the Far Eastern College, opened.")
     assert matches_type("alias", "伊维菌素（ivermectin）也称为爱获灭，是一种治疗药物。")
     assert matches_type("alias", "瑞尼尔山（），亦称塔科马山，是一座活火山。")
     assert not matches_type("alias", "伊维菌素于1981年被引入。")
+    # what a term means: the passage that opens with the term and a copula defines it
+    for question, term in (("操场的定义是什么？", "操场"), ("什么是显微镜学？", "显微镜学"),
+                           ("尼崎藩是什么地方？", "尼崎藩"), ("在抽象代数中，同构的含义指的是什么？", "同构"),
+                           ("What does 'Pax Mongolica' mean?", "Pax Mongolica")):
+        assert answer_type(question) == "definition" and defined_term(question) == term, question
+    for question in ("张世昌的职业是什么？", "What is the busiest container port?"):
+        assert answer_type(question) != "definition", question
+    assert matches_type("definition", "显微镜学（Microscopy）是使用显微镜观察物体的技术领域。",
+                        "什么是显微镜学？")
+    assert matches_type("definition", "操场是指用以进行步操、阅兵、集会的场地。", "操场的定义是什么？")
+    assert not matches_type("definition", "有盖操场的规模较小。", "操场的定义是什么？")
+    assert not matches_type("definition", "介绍使用操场的各种用途。", "操场的定义是什么？")
     assert matches_type("date", "On November 18, the alliance opened.")
     assert not matches_type("date", "The calendar may have been influenced by Shen Kuo.")  # a verb
     # who wrote an article, not any question that holds the characters of "author"

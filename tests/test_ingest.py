@@ -193,6 +193,8 @@ def test_a_sentence_end_inside_brackets_that_close_later_does_not_end_the_senten
     assert split("氨碱法（Solvay process；又称“索尔维制碱法”）是一种方法。它很常用。") == [
         "氨碱法（Solvay process；又称“索尔维制碱法”）是一种方法。", "它很常用。"]
     assert split("《激斗忍者大战！EX2》为一款游戏。") == ["《激斗忍者大战！EX2》为一款游戏。"]
+    assert split("硕塞（；），清太宗皇太极第五子。") == ["硕塞（；），清太宗皇太极第五子。"]
+    assert split("甲；乙。") == ["甲；", "乙。"]
     assert split("The Pharmacy (Pharm. D.) degree is required. It takes years.") == [
         "The Pharmacy (Pharm. D.) degree is required.", "It takes years."]
     # the sentence that ends with its bracket ends there; a bracket never closed changes nothing

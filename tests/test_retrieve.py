@@ -234,3 +234,18 @@ def test_each_channels_first_document_is_scored_though_fusion_ranks_it_low():
     dense, multilingual, lexical = ["a", "b", "c"], ["b", "a", "c"], ["z", "a", "b"]
     assert scored_documents(["a", "b", "c", "z"], [dense, multilingual, lexical], 2) == ["a", "b", "z"]
     assert scored_documents(["a", "b"], [dense, [], []], 2) == ["a", "b"]
+
+
+def test_a_definition_is_preferred_only_where_some_candidate_gives_one(settings, fake_embedder):
+    from qa.service import QAService, run_index
+
+    question = "What does Study in Chongqing mean?"
+    run_index(settings, fake_embedder, multilingual=None)
+    hits = QAService(settings, embedder=fake_embedder).retriever.search(question).hits
+    assert hits and all(h.features.typed for h in hits)  # none defines it: none marked down
+    (settings.corpus_dir / "brand.txt").write_text(
+        "Study in Chongqing is the city's brand for students from abroad. Students come from 60 countries.")
+    run_index(settings, fake_embedder, multilingual=None)
+    hits = QAService(settings, embedder=fake_embedder).retriever.search(question).hits
+    typed = [h.sentence.text for h in hits if h.features.typed]
+    assert typed == ["Study in Chongqing is the city's brand for students from abroad."]

@@ -63,12 +63,20 @@ _HAS_CONTACT = {
 }
 # another name for a thing: "What is X also called?", "X又称什么？"; the passage that gives one says
 # so ("X, also known as Y", "X，又名Y"). CMRC asks it 27 times in 250.
-_ALIAS_WORD = r"(?:又|也|亦|还|或|俗|简|别|另|原|旧|古)(?:被)?(?:称|名|叫)"
+_ALIAS_WORD = r"(?:又|也|亦|还|或|俗|简|别|另|原|旧|古)(?:可以|可|能)?(?:被)?(?:称|名|叫)"
 _ALIAS_PHRASE = r"\b(also|otherwise|commonly|better|formerly) (known|called|named|referred to)\b"
 _ASKS_ALIAS = re.compile(rf"{_ALIAS_WORD}|{_ALIAS_PHRASE}|\b(another|other|alternative|former) name\b"
                          r"|\bnickname", re.I)
 _HAS_ALIAS = re.compile(rf"{_ALIAS_WORD}|{_ALIAS_PHRASE}|\ba\.?k\.?a\b|\bnicknamed\b|\bshort for\b",
                         re.I)
+# what a term means: "X的定义是什么？", "什么是X？", "X是什么地方？", "What does X mean?"; the
+# passage that defines it opens with the term and a copula ("X（…）是…", "X, …, means…")
+_ASKS_DEFINITION = (re.compile(r"^(.+?)的(?:定义|含义|意思|意义)(?:指的)?是什么"),
+                    re.compile(r"^什么(?:是|叫|叫做)(.+?)[？?]?$"),
+                    re.compile(r"^([^的，,]+?)是(?:什么|何物|甚么)(?:地方|东西)?[？?]?$"),
+                    re.compile(r"^what (?:does|do) (?:the term |the word )?(.+?) mean\b", re.I),
+                    re.compile(r"^what is (?:meant by|the (?:definition|meaning) of) (.+?)[?]?$", re.I))
+_COPULA = r"\s*(?:（[^）]*）|\([^)]*\))?\s*[，,]?\s*(?:是|为|指|即|乃|系|\bis\b|\bare\b|\bmeans\b|\brefers to\b)"
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|"
                         r"month)\b|\bin what year\b|哪一?年|哪一?天|何时|什么时候|几月|哪个月", re.I)
 _HAS_NUMBER = re.compile(rf"(?<![\w.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b|[一二三四五六七八九十百千万亿两]+[个所家项名%]",
@@ -186,14 +194,30 @@ def asks_provenance(question: str) -> str:
     return "publisher" if _ASKS_PUBLISHER.search(question) else ""
 
 
+def defined_term(question: str) -> str:
+    """The term a question asks the meaning of ("操场" of "操场的定义是什么？"), else ''."""
+    for pattern in _ASKS_DEFINITION:
+        match = pattern.search(question.strip())
+        if match:
+            return re.split(r"[，,]", match.group(1))[-1].strip(" “”\"'")  # after "在…中，"
+    return ""
+
+
+def defines(text: str, term: str) -> bool:
+    """Whether the text opens with the term and a copula: "贴扎是一种…", "显微镜学（…）是…"."""
+    return bool(re.match(re.escape(term) + _COPULA, text.strip(), re.I))
+
+
 def answer_type(question: str) -> str:
-    """'date', 'share', 'number', 'email', 'phone', 'web', 'alias', 'country', 'school',
-    'person' or '' (anything else)."""
+    """'date', 'share', 'number', 'email', 'phone', 'web', 'alias', 'definition', 'country',
+    'school', 'person' or '' (anything else)."""
     for kind, pattern in _ASKS_CONTACT.items():
         if pattern.search(question):
             return kind
     if _ASKS_ALIAS.search(question):
         return "alias"
+    if defined_term(question):
+        return "definition"
     if _ASKS_PERSON.search(question):
         return "person"
     if _ASKS_COUNTRY.search(question):
@@ -219,6 +243,8 @@ def matches_type(kind: str, text: str, question: str = "") -> bool:
         return any(not name <= asked for name in _schools(text))
     if kind == "person":
         return _names_holder(text, question)
+    if kind == "definition":
+        return defines(text, defined_term(question))
     return _holds(kind, text)
 
 
