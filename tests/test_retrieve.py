@@ -236,6 +236,14 @@ def test_each_channels_first_document_is_scored_though_fusion_ranks_it_low():
     assert scored_documents(["a", "b"], [dense, [], []], 2) == ["a", "b"]
 
 
+def test_a_text_is_chinese_when_its_han_characters_outweigh_its_latin_letters():
+    from qa.text import mostly_chinese
+
+    assert mostly_chinese("Stam1na是什么？") and mostly_chinese("重庆大学和哪所university合作？")
+    assert not mostly_chinese("What is 重庆?")
+    assert not mostly_chinese("His calendar, the Shoushi Li (授時暦), was disseminated in 1281.")
+
+
 def test_a_definition_is_preferred_only_where_some_candidate_gives_one(settings, fake_embedder):
     from qa.service import QAService, run_index
 

@@ -22,7 +22,7 @@ from qa.embedders import Embedder
 from qa.places import chinese_places
 from qa.questions import STATES_RESULT, answer_type, initialisms, matches_type, names
 from qa.store import ChromaStore
-from qa.text import has_chinese, stem, term_set, terms, word_terms
+from qa.text import has_chinese, mostly_chinese, stem, term_set, terms, word_terms
 from qa.types import Hit, Sentence
 
 RRF_K = 60
@@ -184,7 +184,7 @@ class Translator:
     def translate(self, question: str, sources: list[str]) -> dict[str, set[str]]:
         """For each term of the question, the terms of the other-language documents that
         translate it (none when no document is in another language)."""
-        chinese = has_chinese(question)
+        chinese = mostly_chinese(question)
         foreign = [(t, v) for t, v in (self._words(s) for s in sources
                                        if not same_language(self.documents[s], chinese))
                    if len(v)]
@@ -344,7 +344,7 @@ class Retriever:
         # MiniLM means nothing across languages: its ranking counts for the documents in the
         # question's (its noise had put a Chinese question's English page out of the four whose
         # sentences are scored)
-        chinese = has_chinese(query)
+        chinese = mostly_chinese(query)
         rankings = [[i.metadata["source"] for i in self.store.query("chunks", dense_q, CHANNEL_DEPTH)
                      if same_language(self.documents[i.metadata["source"]], chinese)],
                     [i.metadata["source"] for i in self.store.query(
@@ -411,7 +411,7 @@ class Retriever:
         kind = answer_type(question)  # what the question asks, not the turn it leans on
         if kind in PREFERRED_KINDS and not any(matches_type(kind, i.text, question) for i in items):
             kind = ""  # no candidate gives another name or a definition: none is marked down
-        chinese_question = has_chinese(query)
+        chinese_question = mostly_chinese(query)
         translated = self.lexical.weigh_translations(self.translator.translate(query, sources)) \
             if self.translator else {}
         hits = []
@@ -419,7 +419,9 @@ class Retriever:
             if item.metadata.get("sentence_start", -1) < 0 and is_heading(item.text):
                 continue
             meta = item.metadata
-            cross = multi_q is not None and chinese_question != has_chinese(item.text)
+            # a sentence of a Chinese document is Chinese; one of another quotes some at most
+            cross = multi_q is not None and chinese_question != (has_chinese(item.text) and (
+                same_language(self.documents[meta["source"]], True) or mostly_chinese(item.text)))
             whole = meta.get("sentence_start", -1) < 0
             leans_on = self._leans_on.get(
                 (meta["source"], meta["start"] if whole else meta["sentence_start"]))

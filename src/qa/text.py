@@ -19,6 +19,7 @@ STOPWORDS = frozenset(
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def normalise(text: str) -> str:
@@ -113,6 +114,13 @@ def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
 
 def has_chinese(text: str) -> bool:
     return bool(_HAN.search(text))
+
+
+def mostly_chinese(text: str) -> bool:
+    """Whether a text is written in Chinese rather than quoting some: its Han characters
+    outweigh its Latin letters at three letters a character ("Stam1na是什么？" is Chinese; "His
+    calendar, the Shoushi Li (授時暦), was…" and "What is 重庆?" are English)."""
+    return 3 * len(_HAN.findall(text)) > len(_LATIN.findall(text))
 
 
 @lru_cache(maxsize=100_000)
