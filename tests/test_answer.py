@@ -239,6 +239,11 @@ def test_answer_types():
                   "It opened on 17 May."):
         assert matches_type("date", dated) and not matches_type("number", dated)
     assert matches_type("number", "In 2025 it had 1,500 students.")
+    # an earlier year, where the words around it make it one
+    for dated in ("It was disseminated in 1281 as the official calendar.", "Built around 800 AD.",
+                  "Trade grew in the 1280s."):
+        assert matches_type("date", dated), dated
+    assert not matches_type("date", "It has 1200 students.")
     # another name: the passage that gives one says so
     for question in ("What is the joint institute also known as?", "伊维菌素又被称为什么？",
                      "华北陆块又叫什么？", "西湾河电车厂简称什么？", "装配线还可以叫什么？"):

@@ -58,6 +58,11 @@ def test_case_scores():
     assert score_case(case, pasted)["correct"] is True
     assert score_case(case, pasted, max_words=60)["correct"] is False
     assert score_case(case, answer("Leicester. [1]"), max_words=60)["correct"] is True
+    # an English answer that quotes a few Chinese characters is counted in words, not characters
+    quoting = "Leicester's calendar, the Shoushi Li (授時暦), " + "word " * 40
+    assert score_case(case, answer(quoting), max_words=60)["answer_words"] == 47
+    assert score_case(case, answer(quoting), max_words=60)["correct"] is True
+    assert score_case(case, answer("硕塞，清太宗皇太极第五子。"))["answer_words"] == 5
 
 
 def test_metrics_and_gates():

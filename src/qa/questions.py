@@ -85,7 +85,11 @@ _HAS_NUMBER = re.compile(rf"(?<![\w.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS}
 _MONTH = (r"(?-i:Jan(uary)?|Feb(ruary)?|Mar(ch)?|Apr(il)?|May|June?|July?|Aug(ust)?|Sep(tember)?"
           r"|Oct(ober)?|Nov(ember)?|Dec(ember)?)")
 _YEAR = r"\b(1[5-9]\d\d|20\d\d)\b"
-_HAS_DATE = re.compile(rf"{_YEAR}|\b{_MONTH}\b|\d+\s*[年月日]|\b(century|decade)\b", re.I)
+# an earlier year where the words around it make it one: "in 1281", "AD 800", "the 1280s"
+_EARLY_YEAR = (r"\b(in|since|until|by|from|after|before|around|circa|c\.)\s+[1-9]\d{2,3}\b(?![,.]?\d)"
+               r"|\b\d{1,4}\s*(AD|BC|BCE|CE)\b|\bA\.?D\.?\s*\d{1,4}\b|\b\d{3}0s\b")
+_HAS_DATE = re.compile(rf"{_YEAR}|{_EARLY_YEAR}|\b{_MONTH}\b|\d+\s*[年月日]|\b(century|decade)\b",
+                       re.I)
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
 # the numbers of a date, which answer "when" and not "how many": November 17, 2025; 17 May; 2025;
 # 2025年11月17日
