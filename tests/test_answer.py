@@ -270,6 +270,10 @@ def test_answer_types():
     # who wrote an article, not any question that holds the characters of "author"
     assert asks_provenance("这篇文章的作者是谁？") == "author"
     assert asks_provenance("香港教育工作者联会黄楚标中学的地址是什么？") == ""  # 工作者: workers
+    for question in ("《长眠不醒》的作者是谁？", "香港体育记者协会成立于哪一年？", "Who wrote Civil Disobedience?"):
+        assert asks_provenance(question) == "", question  # a book or body, not the document
+    assert asks_provenance("Who wrote the iChongqing article about Chongqing?") == "author"
+    assert asks_provenance("Which department is the source of the Xinhua report?") == "publisher"
     # a share of a whole is a percentage or a ratio, not any number
     for question in ("What percentage of programs teach engineering?", "What share of them is new?",
                      "What is the acceptance rate of the program?", "理工类项目占比多少？"):

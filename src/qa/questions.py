@@ -148,6 +148,10 @@ _ASKS_PUBLISHER = re.compile(
     r"\b(source|publisher|outlet)\b.{0,30}\b(report|article|story|news|page|release)\b|"
     r"\b(report|article|story|news|page|release)\b.{0,30}\b(published by|comes? from)\b|"
     r"\bwho published\b|来源|出处", re.I)
+# the question is about a document itself, not a book or body it names ("《长眠不醒》的作者是谁？",
+# "香港体育记者协会成立于哪一年？" are answered from the passages)
+_ABOUT_DOCUMENT = re.compile(r"\b(article|report|story|piece|news|page|release|post|document)s?\b"
+                             r"|文章|报道|新闻|本文|这篇|此文|稿件|消息|通讯", re.I)
 
 
 # A question that asks what is not so ("Which region did not invent…") is answered only by a
@@ -193,6 +197,8 @@ def asks_reason(question: str) -> bool:
 def asks_provenance(question: str) -> str:
     """'author' for "who wrote the article…", 'publisher' for "what is the source of the
     report…", else ''."""
+    if not _ABOUT_DOCUMENT.search(question):
+        return ""
     if _ASKS_AUTHOR.search(question):
         return "author"
     return "publisher" if _ASKS_PUBLISHER.search(question) else ""
