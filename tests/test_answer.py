@@ -9,7 +9,7 @@ from qa.prompts import ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED,
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
 from qa.questions import (answer_type, asks_provenance, defined_term, matches_type, negated,
-                          states_negation)
+                          placed_term, states_negation)
 from qa.text import clause_spans, terms, word_count
 from qa.types import Hit, Sentence
 
@@ -265,6 +265,11 @@ def test_answer_types():
     assert matches_type("definition", "操场是指用以进行步操、阅兵、集会的场地。", "操场的定义是什么？")
     assert not matches_type("definition", "有盖操场的规模较小。", "操场的定义是什么？")
     assert not matches_type("definition", "介绍使用操场的各种用途。", "操场的定义是什么？")
+    # where a place lies: the passage that defines it or says where it lies
+    assert answer_type("乍浦镇在哪里？") == "place" and placed_term("玉桂山的地址在哪里？") == "玉桂山"
+    assert matches_type("place", "乍浦镇是隶属于中国浙江省嘉兴平湖市的一个镇。", "乍浦镇在哪里？")
+    assert matches_type("place", "乍浦镇地处杭嘉湖平原。", "乍浦镇在哪里？")
+    assert not matches_type("place", "乍浦镇也开发滨海新城。", "乍浦镇在哪里？")
     assert matches_type("date", "On November 18, the alliance opened.")
     assert not matches_type("date", "The calendar may have been influenced by Shen Kuo.")  # a verb
     # who wrote an article, not any question that holds the characters of "author"

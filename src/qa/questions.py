@@ -76,6 +76,10 @@ _ASKS_DEFINITION = (re.compile(r"^(.+?)的(?:定义|含义|意思|意义)(?:指�
                     re.compile(r"^([^的，,]+?)是(?:什么|何物|甚么)(?:地方|东西)?[？?]?$"),
                     re.compile(r"^what (?:does|do) (?:the term |the word )?(.+?) mean\b", re.I),
                     re.compile(r"^what is (?:meant by|the (?:definition|meaning) of) (.+?)[?]?$", re.I))
+# where a place or building is: "乍浦镇在哪里？"; the passage that defines it or says where it lies
+_ASKS_PLACE = re.compile(r"^([^的，,？?]+?)(?:的(?:位置|地址|所在地))?(?:在哪里|在哪|位于哪里|位于哪个|在什么地方|"
+                         r"位于什么地方|在何处|隶属于?哪|隶属于?什么)")
+_LIES = r"[^。；]{0,20}?(?:位于|地处|坐落|座落|隶属|设在|设于)"
 _COPULA = r"\s*(?:（[^）]*）|\([^)]*\))?\s*[，,]?\s*(?:是|为|指|即|乃|系|\bis\b|\bare\b|\bmeans\b|\brefers to\b)"
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|"
                         r"month)\b|\bin what year\b|哪一?年|哪一?天|何时|什么时候|几月|哪个月", re.I)
@@ -218,6 +222,17 @@ def defines(text: str, term: str) -> bool:
     return bool(re.match(re.escape(term) + _COPULA, text.strip(), re.I))
 
 
+def placed_term(question: str) -> str:
+    """The place a question asks the whereabouts of ("乍浦镇" of "乍浦镇在哪里？"), else ''."""
+    match = _ASKS_PLACE.search(question.strip())
+    return match.group(1).strip() if match else ""
+
+
+def places(text: str, term: str) -> bool:
+    """Whether the text defines the term or says where it lies ("乍浦镇是隶属于…", "…位于…")."""
+    return defines(text, term) or bool(re.search(re.escape(term) + _LIES, text))
+
+
 def answer_type(question: str) -> str:
     """'date', 'share', 'number', 'email', 'phone', 'web', 'alias', 'definition', 'country',
     'school', 'person' or '' (anything else)."""
@@ -236,6 +251,8 @@ def answer_type(question: str) -> str:
         return "school"
     if _ASKS_DATE.search(question):
         return "date"
+    if placed_term(question):
+        return "place"
     if _ASKS_SHARE.search(question):
         return "share"
     if _ASKS_NUMBER.search(question):
@@ -255,6 +272,8 @@ def matches_type(kind: str, text: str, question: str = "") -> bool:
         return _names_holder(text, question)
     if kind == "definition":
         return defines(text, defined_term(question))
+    if kind == "place":
+        return places(text, placed_term(question))
     return _holds(kind, text)
 
 

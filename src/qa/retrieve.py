@@ -26,7 +26,7 @@ from qa.text import has_chinese, mostly_chinese, stem, term_set, terms, word_ter
 from qa.types import Hit, Sentence
 
 RRF_K = 60
-PREFERRED_KINDS = ("alias", "definition")  # kinds marked down only where some candidate has one
+PREFERRED_KINDS = ("alias", "definition", "place")  # kinds marked down only where some candidate has one
 CHANNEL_DEPTH = 20  # items each channel ranks before fusion
 # Documents are ranked on whole sentences (runs of clauses are stored apart): measured on CMRC,
 # letting a long sentence's runs take places in the channel's list cost hit@1 (0.796 -> 0.756).
