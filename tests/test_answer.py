@@ -239,6 +239,7 @@ def test_answer_types():
                   "It opened on 17 May."):
         assert matches_type("date", dated) and not matches_type("number", dated)
     assert matches_type("number", "In 2025 it had 1,500 students.")
+    assert matches_type("number", "Beneath him are fourteen Vice Presidents.")
     # an earlier year, where the words around it make it one
     for dated in ("It was disseminated in 1281 as the official calendar.", "Built around 800 AD.",
                   "Trade grew in the 1280s."):

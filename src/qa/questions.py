@@ -37,8 +37,9 @@ def initialisms(text: str) -> frozenset[str]:
     return frozenset(o for o in out if len(o) >= 2)
 
 
-_NUMBER_WORDS = ("one(?! of)|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
-                 "|forty|fifty|hundred|thousand|million|billion|dozen|half|percent")
+_NUMBER_WORDS = ("one(?! of)|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+                 "|(?:thir|four|fif|six|seven|eigh|nine)teen|twenty|thirty|forty|fifty|sixty|seventy"
+                 "|eighty|ninety|hundred|thousand|million|billion|dozen|half|percent")
 _ASKS_NUMBER = re.compile(r"\bhow (many|much|long|far|old|large|big)\b|\bwhat number\b"
                           r"|\bnumber of\b|多少|几个|几所|几家"
                           r"|\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)?"
