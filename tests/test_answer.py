@@ -430,6 +430,21 @@ def test_a_sentence_that_refers_back_to_the_best_one_goes_with_it():
     assert "[2]" not in compose("How many?", Retrieval("q", far, []), docs, 0.26).answer
 
 
+def test_a_next_sentence_that_holds_question_words_the_best_lacks_goes_with_it():
+    first = "The Upper Rhine was changed by a Rhine straightening program."
+    then = "The rate of flow was increased and the ground water level fell."
+    docs = {"a.txt": {"title": "A", "text": f"{first} {then}"}}
+    hits = [hit(first, 0.37), hit(then, 0.28, start=len(first) + 1)]
+    question = "What happened to the rate of flow during the Rhine straightening program?"
+    answer = compose(question, Retrieval("q", hits, []), docs, 0.26)
+    assert answer.answer == f"{first} [1] {then} [2]"
+    # one shared word is not enough, nor is a next sentence far below the best
+    assert "[2]" not in compose("What happened to the flow of the Upper Rhine?",
+                                Retrieval("q", hits, []), docs, 0.26).answer
+    low = [hit(first, 0.40), hit(then, 0.28, start=len(first) + 1)]
+    assert "[2]" not in compose(question, Retrieval("q", low, []), docs, 0.26).answer
+
+
 def test_a_later_part_of_a_question_quotes_another_passage_than_the_first():
     both = [hit("Chongqing Normal University partners with the Moscow Conservatory.", 0.6),
             hit("The partnership created the Chongqing Tchaikovsky Conservatory of Music.", 0.5,

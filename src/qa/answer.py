@@ -11,7 +11,7 @@ from qa.prompts import (ABSTAIN, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_NO
 from qa.retrieve import Retrieval, merge
 from qa.questions import (STATES_RESULT, SCHOOL_WORDS, answer_type, asks_provenance, asks_reason,
                           matches_type, negated, states_negation)
-from qa.text import clause_spans, terms, trim_span, word_count
+from qa.text import clause_spans, term_set, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
 
 FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
@@ -30,6 +30,9 @@ MAX_FACTOID, MAX_LIST = 2, 6
 ONLY_TYPED = {"date": ABSTAIN_UNDATED, "share": ABSTAIN_NO_SHARE, "person": ABSTAIN_NO_HOLDER}
 RESTATES = 100.0  # a run that only restates the question loses to any that says more
 CONTINUATION_MARGIN = 0.10  # how close to the best a sentence that goes on with it must score
+# or a next sentence that holds this many of the question's words the best one lacks: "The Upper
+# Rhine … was changed by a Rhine straightening program." "The rate of flow was increased…"
+COMPLEMENT_TERMS = 2
 # Questions whose answer may be a set. "Which X" counts: measured on evals/partnerships.jsonl,
 # treating it as a list question (more passages, excerpts less cut) answers more cases right.
 _LIST_QUESTION = re.compile(
@@ -291,9 +294,10 @@ def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict
     sentence that gives the cause); the one it points back at when that one holds the answer
     asked for and it does not ("During the conference, … were signed"
     after the sentence that dates the conference; the passage is cut to leave it room within
-    `budget` words), and the next one when it points back at the passage and holds that kind of
-    answer too ("…six new programs." "Announced in May, these partnerships … bring the city's
-    total to 75.")."""
+    `budget` words), and the next one when it holds that kind of answer too and points back at
+    the passage ("…six new programs." "Announced in May, these partnerships … bring the city's
+    total to 75.") or holds question words the passage lacks ("…by a Rhine straightening
+    program." "The rate of flow was increased…")."""
     s = passage.hit.sentence
     out = [passage]
     kind = answer_type(question)
@@ -311,10 +315,16 @@ def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict
     after = _next_sentence(passage, hits, documents)
     if (after and passage.end == s.sentence_span[1]
             and after.hit.score >= passage.hit.score - CONTINUATION_MARGIN
-            and after.hit.sentence.leans_on == s.sentence_span
+            and (after.hit.sentence.leans_on == s.sentence_span
+                 or len(_adds(question, passage.text, after.text)) >= COMPLEMENT_TERMS)
             and matches_type(kind, after.text, question)):
         out.append(after)
     return out
+
+
+def _adds(question: str, text: str, after: str) -> set[str]:
+    """The question's terms the next sentence holds and the text does not."""
+    return (term_set(question) & term_set(after)) - term_set(text)
 
 
 def _as_sentence(passage: Passage) -> str:
