@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qa.errors import QAError
+from qa.text import word_count
 from qa.types import Answer
 
 @dataclass(frozen=True)
@@ -82,13 +83,6 @@ def _is_cjk(text: str) -> bool:
     return bool(re.search(r"[\u4e00-\u9fff]", text))
 
 
-def answer_words(text: str) -> int:
-    """Words of an answer, two Chinese characters counting as one: an English sentence that
-    quotes 授時暦 is 22 words, not half its characters."""
-    han = len(re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff]", text))
-    return len(re.findall(r"[^\W\u3400-\u4dbf\u4e00-\u9fff]+", text)) + han // 2
-
-
 def _tokens(text: str) -> list[str]:
     form = _squad_form(text)
     if _is_cjk(form):  # character F1 for Chinese, as CMRC scores it
@@ -136,7 +130,7 @@ def score_case(case: Case, answer: Answer, max_words: int | None = None) -> dict
     retrieved = [d["source"] for d in answer.retrieved]
     cited = [c.source for c in answer.citations]
     gold = set(case.sources)
-    scores: dict = {"abstained": answer.abstained, "answer_words": answer_words(text)}
+    scores: dict = {"abstained": answer.abstained, "answer_words": word_count(text)}
     if case.answerable:
         checks = []
         if case.must:

@@ -235,8 +235,8 @@ def places(text: str, term: str) -> bool:
 
 
 def answer_type(question: str) -> str:
-    """'date', 'share', 'number', 'email', 'phone', 'web', 'alias', 'definition', 'country',
-    'school', 'person' or '' (anything else)."""
+    """'date', 'share', 'number', 'email', 'phone', 'web', 'alias', 'definition', 'place',
+    'country', 'school', 'person' or '' (anything else)."""
     for kind, pattern in _ASKS_CONTACT.items():
         if pattern.search(question):
             return kind

@@ -20,6 +20,7 @@ STOPWORDS = frozenset(
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
+_WORD = re.compile(r"[^\W\u3400-\u4dbf\u4e00-\u9fff]+")  # a run of letters or digits, not Han
 
 
 def normalise(text: str) -> str:
@@ -136,4 +137,6 @@ def tagged_words(text: str) -> tuple[tuple[str, str], ...]:
 
 
 def word_count(text: str) -> int:
-    return len(re.findall(r"[A-Za-z0-9]+", text)) + len(_HAN.findall(text)) // 2
+    """Words, two Chinese characters counting as one (an English sentence that quotes 授時暦 is
+    counted in words, not characters)."""
+    return len(_WORD.findall(text)) + len(_HAN.findall(text)) // 2
