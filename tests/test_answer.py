@@ -494,6 +494,9 @@ def test_a_negated_question_is_answered_only_by_a_passage_that_negates():
     assert states_negation("Most early Greeks did not consider 1 a number.")
     assert states_negation("The programme lacks a campus.") and states_negation("该项目没有校区。")
     assert not states_negation("By the 1880s, the machine gun had become an effective weapon.")
+    # a "non-" word negates only for a question that asks with one
+    assert not states_negation("The innate system gives a non-specific response.")
+    assert states_negation("About 2,000 non-Muslims live there.", "How many non-Muslims live there?")
     positive = [hit("By the 1880s, the machine gun had become an effective weapon.", 0.5)]
     answer = compose("Which region did not invent the machine gun?", Retrieval("q", positive, []),
                      DOCS, 0.26)

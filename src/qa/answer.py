@@ -199,7 +199,7 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
     if answer_type(question) in ONLY_TYPED:
         hits = [h for h in hits if _of_the_kind(h)]
     if negated(question):
-        hits = [h for h in hits if states_negation(h.sentence.text)]
+        hits = [h for h in hits if states_negation(h.sentence.text, question)]
     if not hits or hits[0].score < min_score:
         return []
     items = _enumerated(question, hits, documents or {}, min_score)

@@ -168,7 +168,8 @@ _NEGATORS = r"not|never|no|none|nor|neither|cannot|without"
 _NEGATION = re.compile(rf"\b({_NEGATORS})\b|n[’']t\b|\bnon-", re.I)
 _STATES_NEGATION = re.compile(
     rf"\b({_NEGATORS}|lacks?|lacked|lacking|fail(s|ed)?|unable|absent|absence|except|refus\w+"
-    r"|rather than|instead)\b|n[’']t\b|\bnon-|[不没未非无]", re.I)
+    r"|rather than|instead)\b|n[’']t\b|[不没未非无]", re.I)
+_NON = re.compile(r"\bnon-", re.I)
 _ZH_NEGATION = frozenset("不 没 没有 未 非 无 不是 不能 不会 并非 不再 未能 无法 从未 从不 并不 不得 不可".split())
 _QUOTED = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"|「[^」]*」")
 
@@ -182,9 +183,11 @@ def negated(question: str) -> bool:
     return any(word in _ZH_NEGATION for word, _ in tagged_words(text))
 
 
-def states_negation(text: str) -> bool:
-    """Whether a passage says something is not so, in any of the ways text negates."""
-    return bool(_STATES_NEGATION.search(text))
+def states_negation(text: str, question: str = "") -> bool:
+    """Whether a passage says something is not so, in any of the ways text negates; a "non-"
+    word only where the question negates with one ("How many non-Muslims…"): "a non-specific
+    response" answers nothing about what is not prevented."""
+    return bool(_STATES_NEGATION.search(text) or (_NON.search(question) and _NON.search(text)))
 
 
 _ASKS_REASON = re.compile(r"^\s*why\b|\bwhat (caused|led to)\b|\bfor what reason\b|为什么|为何|原因",
