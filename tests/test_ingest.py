@@ -204,6 +204,13 @@ def test_a_sentence_end_inside_brackets_that_close_later_does_not_end_the_senten
         "An open ( bracket.", "Never closed.", "Next."]
 
 
+def test_a_line_that_goes_on_with_the_sentence_before_it_does_not_end_it():
+    text = "Passengers have an emergency supply of O\n2 automatically supplied.\nHeading\n1. An item."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Passengers have an emergency supply of O\n2 automatically supplied.", "Heading",
+        "1. An item."]
+
+
 def _doc(text: str) -> SourceDoc:
     return SourceDoc(source="d.txt", text=text, title="T")
 

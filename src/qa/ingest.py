@@ -396,12 +396,17 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                 continue
         if not match.group().startswith("\n") and _inside_brackets(text, start, end):
             continue
+        if match.group() == "\n" and _CONTINUES.match(text, end):  # a line wrapped mid-sentence
+            continue
         _add_span(text, start, end, spans)
         start = end
     _add_span(text, start, len(text), spans)
     return spans
 
 
+# a line that goes on with the sentence before it: "…an emergency supply of O\n2 automatically
+# supplied…" (a subscript set on its own line), "…between\nthe two universities"
+_CONTINUES = re.compile(r"(?:\d+ )?[a-z]")
 BRACKET_REACH = 200  # characters within which an open bracket must close on its line
 BRACKETS = ("()", "（）", "《》")
 
