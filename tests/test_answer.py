@@ -430,6 +430,14 @@ def test_a_sentence_that_refers_back_to_the_best_one_goes_with_it():
     assert "[2]" not in compose("How many?", Retrieval("q", far, []), docs, 0.26).answer
 
 
+def test_a_sentence_wrapped_over_two_lines_reads_as_one_and_is_quoted_exactly():
+    text = "Passengers have an emergency supply of O\n2 automatically supplied."
+    docs = {"a.txt": {"title": "A", "text": text}}
+    answer = compose("Who has an emergency supply?", Retrieval("q", [hit(text, 0.5)], []), docs, 0.26)
+    assert answer.answer == "Passengers have an emergency supply of O 2 automatically supplied. [1]"
+    assert answer.citations[0].quote == text
+
+
 def test_a_next_sentence_that_holds_question_words_the_best_lacks_goes_with_it():
     first = "The Upper Rhine was changed by a Rhine straightening program."
     then = "The rate of flow was increased and the ground water level fell."

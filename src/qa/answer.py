@@ -331,7 +331,7 @@ def _as_sentence(passage: Passage) -> str:
     """The passage as it reads in the answer: an excerpt from inside a sentence is marked."""
     s = passage.hit.sentence
     start, end = s.sentence_span
-    text = passage.text
+    text = re.sub(r"\s*\n\s*", " ", passage.text)  # a line wrapped mid-sentence reads as one
     if not start <= passage.start < end:  # an item of a list, quoted as it stands
         return text
     if passage.start > start:
