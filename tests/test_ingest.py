@@ -195,6 +195,7 @@ def test_a_sentence_end_inside_brackets_that_close_later_does_not_end_the_senten
     assert split("《激斗忍者大战！EX2》为一款游戏。") == ["《激斗忍者大战！EX2》为一款游戏。"]
     assert split("硕塞（；），清太宗皇太极第五子。") == ["硕塞（；），清太宗皇太极第五子。"]
     assert split("甲；乙。") == ["甲；", "乙。"]
+    assert split("陈寿：「廖立以才拔进。」并以吕凯为太守。") == ["陈寿：「廖立以才拔进。」", "并以吕凯为太守。"]
     assert split("The Pharmacy (Pharm. D.) degree is required. It takes years.") == [
         "The Pharmacy (Pharm. D.) degree is required.", "It takes years."]
     # the sentence that ends with its bracket ends there; a bracket never closed changes nothing

@@ -376,7 +376,7 @@ _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "no", "vs", "etc", "inc
                   "jr", "sr", "u.s", "u.k", "e.g", "i.e", "fig", "jan", "feb", "mar", "apr",
                   "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "gen", "col"}
 # a semicolon takes no closing bracket with it: "硕塞（；），清太宗皇太极第五子" is one sentence
-_SENTENCE_END = re.compile(r"[。！？!?]+[”’\"')）]*|；+|\.+[”’\"')）]*(?=\s|$)|\n+")
+_SENTENCE_END = re.compile(r"[。！？!?]+[”’\"')）」』]*|；+|\.+[”’\"')）]*(?=\s|$)|\n+")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
