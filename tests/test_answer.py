@@ -266,6 +266,11 @@ def test_answer_types():
     assert matches_type("definition", "操场是指用以进行步操、阅兵、集会的场地。", "操场的定义是什么？")
     assert not matches_type("definition", "有盖操场的规模较小。", "操场的定义是什么？")
     assert not matches_type("definition", "介绍使用操场的各种用途。", "操场的定义是什么？")
+    # an era: a named period or a date
+    assert answer_type("吕凯是什么时期的人？") == "era"
+    assert matches_type("era", "吕凯，永昌不韦县人，三国时蜀汉永昌郡五官掾功曹。", "吕凯是什么时期的人？")
+    assert matches_type("era", "20世纪20年代，魔弹理论形成。", "魔弹理论在什么时期形成？")
+    assert not matches_type("era", "不久吕凯被叛夷所杀。", "吕凯是什么时期的人？")
     # where a place lies: the passage that defines it or says where it lies
     assert answer_type("乍浦镇在哪里？") == "place" and placed_term("玉桂山的地址在哪里？") == "玉桂山"
     assert matches_type("place", "乍浦镇是隶属于中国浙江省嘉兴平湖市的一个镇。", "乍浦镇在哪里？")

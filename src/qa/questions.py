@@ -95,6 +95,10 @@ _EARLY_YEAR = (r"\b(in|since|until|by|from|after|before|around|circa|c\.)\s+[1-9
                r"|\b\d{1,4}\s*(AD|BC|BCE|CE)\b|\bA\.?D\.?\s*\d{1,4}\b|\b\d{3}0s\b")
 _HAS_DATE = re.compile(rf"{_YEAR}|{_EARLY_YEAR}|\b{_MONTH}\b|\d+\s*[年月日]|\b(century|decade)\b",
                        re.I)
+# an era: "吕凯是什么时期的人？" is answered by "三国时蜀汉…", a date or a named period
+_ASKS_ERA = re.compile(r"(什么|哪个|哪一)(时期|时代|朝代)|哪一?朝")
+_HAS_ERA = re.compile(r"时代|时期|年间|世纪|年代|末年|初年|末期|初期|朝|三国|战国|春秋|[东西]汉|[东西]晋|"
+                      r"[东西]周|蜀汉|[隋唐宋元明清]代")
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")
 # the numbers of a date, which answer "when" and not "how many": November 17, 2025; 17 May; 2025;
 # 2025年11月17日
@@ -238,8 +242,8 @@ def places(text: str, term: str) -> bool:
 
 
 def answer_type(question: str) -> str:
-    """'date', 'share', 'number', 'email', 'phone', 'web', 'alias', 'definition', 'place',
-    'country', 'school', 'person' or '' (anything else)."""
+    """'date', 'era', 'share', 'number', 'email', 'phone', 'web', 'alias', 'definition',
+    'place', 'country', 'school', 'person' or '' (anything else)."""
     for kind, pattern in _ASKS_CONTACT.items():
         if pattern.search(question):
             return kind
@@ -253,6 +257,8 @@ def answer_type(question: str) -> str:
         return "country"
     if _ASKS_SCHOOL.search(question):
         return "school"
+    if _ASKS_ERA.search(question):
+        return "era"
     if _ASKS_DATE.search(question):
         return "date"
     if placed_term(question):
@@ -300,4 +306,6 @@ def _holds(kind: str, text: str) -> bool:
     text = _LIST_NUMBER.sub("", text)
     if kind == "date":
         return bool(_HAS_DATE.search(text))
+    if kind == "era":
+        return bool(_HAS_DATE.search(text) or _HAS_ERA.search(text))
     return bool(_HAS_NUMBER.search(_DATE_NUMBERS.sub(" ", text)))

@@ -27,7 +27,7 @@ from qa.types import Hit, Sentence
 
 RRF_K = 60
 # kinds of answer that only some passages could give: others are marked down only where one does
-PREFERRED_KINDS = ("alias", "definition", "place")
+PREFERRED_KINDS = ("alias", "definition", "place", "era")
 CHANNEL_DEPTH = 20  # items each channel ranks before fusion
 # Documents are ranked on whole sentences (runs of clauses are stored apart): measured on CMRC,
 # letting a long sentence's runs take places in the channel's list cost hit@1 (0.796 -> 0.756).
@@ -411,7 +411,7 @@ class Retriever:
         multi = ml_vectors @ multi_q if multi_q is not None else np.zeros(len(items))
         kind = answer_type(question)  # what the question asks, not the turn it leans on
         if kind in PREFERRED_KINDS and not any(matches_type(kind, i.text, question) for i in items):
-            kind = ""  # no candidate gives another name, a definition or a place: none is marked down
+            kind = ""  # no candidate gives one: none is marked down
         chinese_question = mostly_chinese(query)
         translated = self.lexical.weigh_translations(self.translator.translate(query, sources)) \
             if self.translator else {}
