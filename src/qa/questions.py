@@ -216,6 +216,7 @@ def asks_provenance(question: str) -> str:
     return "publisher" if _ASKS_PUBLISHER.search(question) else ""
 
 
+@lru_cache(maxsize=10_000)
 def defined_term(question: str) -> str:
     """The term a question asks the meaning of ("操场" of "操场的定义是什么？"), else ''."""
     for pattern in _ASKS_DEFINITION:
@@ -225,17 +226,20 @@ def defined_term(question: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=100_000)
 def defines(text: str, term: str) -> bool:
     """Whether the text opens with the term and a copula: "贴扎是一种…", "显微镜学（…）是…"."""
     return bool(re.match(re.escape(term) + _COPULA, text.strip(), re.I))
 
 
+@lru_cache(maxsize=10_000)
 def placed_term(question: str) -> str:
     """The place a question asks the whereabouts of ("乍浦镇" of "乍浦镇在哪里？"), else ''."""
     match = _ASKS_PLACE.search(question.strip())
     return match.group(1).strip() if match else ""
 
 
+@lru_cache(maxsize=100_000)
 def places(text: str, term: str) -> bool:
     """Whether the text defines the term or says where it lies ("乍浦镇是隶属于…", "…位于…")."""
     return defines(text, term) or bool(re.search(re.escape(term) + _LIES, text))
