@@ -257,3 +257,21 @@ def test_a_definition_is_preferred_only_where_some_candidate_gives_one(settings,
     hits = QAService(settings, embedder=fake_embedder).retriever.search(question).hits
     typed = [h.sentence.text for h in hits if h.features.typed]
     assert typed == ["Study in Chongqing is the city's brand for students from abroad."]
+
+
+def test_a_sentence_is_also_matched_as_read_after_the_one_before_it(settings, fake_embedder):
+    from qa.retrieve import DENSE_CONTEXT_SHARE
+    from qa.service import QAService, run_index
+
+    first = "Chongqing hosts joint institutes."
+    second = "The city runs 66 programs."
+    (settings.corpus_dir / "programs.txt").write_text(f"{first} {second}")
+    run_index(settings, fake_embedder, multilingual=None)
+    question = "How many programs does Chongqing run?"
+    hits = QAService(settings, embedder=fake_embedder).retriever.search(question).hits
+    dense = {h.sentence.text: h.features.dense for h in hits}
+    q, own_first, own_second, together = fake_embedder.embed(
+        [question, first, second, f"{first} {second}"])
+    assert DENSE_CONTEXT_SHARE * float(q @ together) > float(q @ own_second)
+    assert np.isclose(dense[second], DENSE_CONTEXT_SHARE * float(q @ together), atol=1e-5)
+    assert np.isclose(dense[first], float(q @ own_first), atol=1e-5)  # nothing before it

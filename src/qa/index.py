@@ -32,7 +32,8 @@ from qa.store import COLLECTIONS, ChromaStore
 from qa.types import SourceDoc
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 3  # 2: runs of clauses of long sentences; 3: their USE vectors apart
+FORMAT_VERSION = 4  # 2: runs of clauses of long sentences; 3: their USE vectors apart;
+# 4: sentences read after the one before them
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates
 
@@ -210,6 +211,7 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
             store.delete("sentences", known[source]["sentence_ids"])
             store.delete("sentences_ml", known[source]["sentence_ids"])
             store.delete("runs_ml", known[source]["sentence_ids"])
+            store.delete("contexts", known[source]["sentence_ids"])
         rows: list[tuple[str, str, str, dict]] = []  # (collection, id, text, metadata)
         added: dict[str, dict] = {}
         for doc in docs:
@@ -218,6 +220,7 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
             meta = {"source": doc.source, "title": doc.title}
             rows += [("chunks", c.id, c.text, {**meta, "start": c.start, "end": c.end})
                      for c in chunks]
+            before = None  # the whole sentence before this one
             for s in sentences:
                 row = {**meta, "start": s.start, "end": s.end,
                        "sentence_start": s.sentence_start, "sentence_end": s.sentence_end}
@@ -225,6 +228,10 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
                 if embedders[1]:
                     kind = "sentences_ml" if s.sentence_start < 0 else "runs_ml"
                     rows.append((kind, s.id, s.text, row))
+                if s.sentence_start < 0:
+                    if before is not None:
+                        rows.append(("contexts", s.id, f"{before.text} {s.text}", row))
+                    before = s
             report.chunks_embedded += len(chunks)
             added[doc.source] = {
                 "hash": doc.content_hash,

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 # *_ml: the multilingual vectors; runs of clauses of long sentences have theirs apart, so that
-# searching whole sentences needs no filter
-COLLECTIONS = ("chunks", "sentences", "sentences_ml", "runs_ml")
+# searching whole sentences needs no filter. contexts: a whole sentence read after the one
+# before it ("The city now hosts…" after the sentence that names Chongqing), MiniLM.
+COLLECTIONS = ("chunks", "sentences", "sentences_ml", "runs_ml", "contexts")
 
 
 @dataclass(frozen=True)
