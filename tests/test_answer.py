@@ -240,6 +240,9 @@ def test_answer_types():
         assert matches_type("date", dated) and not matches_type("number", dated)
     assert matches_type("number", "In 2025 it had 1,500 students.")
     assert matches_type("number", "Beneath him are fourteen Vice Presidents.")
+    # a number right after a Han character (which Python's regexes count as a word character)
+    assert matches_type("number", "广茂铁路全长364.6公里。") and matches_type("number", "肩高约有1米。")
+    assert not matches_type("number", "The Boeing B737 flew.")  # a digit inside a word
     # an earlier year, where the words around it make it one
     for dated in ("It was disseminated in 1281 as the official calendar.", "Built around 800 AD.",
                   "Trade grew in the 1280s."):

@@ -84,7 +84,8 @@ _LIES = r"[^。；]{0,20}?(?:位于|地处|坐落|座落|隶属|设在|设于)"
 _COPULA = r"\s*(?:（[^）]*）|\([^)]*\))?\s*[，,]?\s*(?:是|为|指|即|乃|系|\bis\b|\bare\b|\bmeans\b|\brefers to\b)"
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|"
                         r"month)\b|\bin what year\b|哪一?年|哪一?天|何时|什么时候|几月|哪个月", re.I)
-_HAS_NUMBER = re.compile(rf"(?<![\w.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b|[一二三四五六七八九十百千万亿两]+[个所家项名%]",
+# a digit after a Han character starts a number ("全长364.6公里"): Python counts Han as \w
+_HAS_NUMBER = re.compile(rf"(?<![A-Za-z0-9_.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b|[一二三四五六七八九十百千万亿两]+[个所家项名%]",
                          re.I)
 # capitalised, as English writes months: "may" and "march" are also verbs
 _MONTH = (r"(?-i:Jan(uary)?|Feb(ruary)?|Mar(ch)?|Apr(il)?|May|June?|July?|Aug(ust)?|Sep(tember)?"
