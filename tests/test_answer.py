@@ -256,6 +256,7 @@ def test_answer_types():
     assert matches_type("alias", "The Joint Institute, also known as the Far Eastern College, opened.")
     assert matches_type("alias", "伊维菌素（ivermectin）也称为爱获灭，是一种治疗药物。")
     assert matches_type("alias", "瑞尼尔山（），亦称塔科马山，是一座活火山。")
+    assert matches_type("alias", "齿河盗龙属（学名：\"Orkoraptor\"）又译猛禽盗龙，是兽脚亚目的一属。")
     assert not matches_type("alias", "伊维菌素于1981年被引入。")
     # what a term means: the passage that opens with the term and a copula defines it
     for question, term in (("操场的定义是什么？", "操场"), ("什么是显微镜学？", "显微镜学"),

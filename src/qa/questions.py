@@ -64,7 +64,7 @@ _HAS_CONTACT = {
 }
 # another name for a thing: "What is X also called?", "X又称什么？"; the passage that gives one says
 # so ("X, also known as Y", "X，又名Y"). CMRC asks it 27 times in 250.
-_ALIAS_WORD = r"(?:又|也|亦|还|或|俗|简|别|另|原|旧|古)(?:可以|可|能)?(?:被)?(?:称|名|叫)"
+_ALIAS_WORD = r"(?:又|也|亦|还|或|俗|简|别|另|原|旧|古)(?:可以|可|能)?(?:被)?(?:称|名|叫|译)"
 _ALIAS_PHRASE = r"\b(also|otherwise|commonly|better|formerly) (known|called|named|referred to)\b"
 _ASKS_ALIAS = re.compile(rf"{_ALIAS_WORD}|{_ALIAS_PHRASE}|\b(another|other|alternative|former) name\b"
                          r"|\bnickname", re.I)
