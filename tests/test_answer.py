@@ -8,8 +8,8 @@ from qa.errors import BadQuestion
 from qa.prompts import ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED, ABSTAIN_UNDATED
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
-from qa.questions import (answer_type, asks_provenance, defined_term, matches_type, negated,
-                          placed_term, states_negation)
+from qa.questions import (answer_type, asks_provenance, defined_term, introduces, matches_type,
+                          negated, placed_term, states_negation)
 from qa.text import clause_spans, terms, word_count
 from qa.types import Hit, Sentence
 
@@ -297,6 +297,21 @@ def test_answer_types():
     for shared in ("with 68.3% of them related to technology", "one in five students", "百分之三十"):
         assert matches_type("share", shared)
     assert not matches_type("share", "Four new joint programs have been launched.")
+
+
+def test_a_sentence_introduces_what_a_chinese_question_opens_with():
+    assert introduces("张世昌（），中国足球运动员，司职守门员。", "张世昌的职业是什么？")
+    assert introduces("余蔚，是十六国时期的扶余国国王。", "余蔚是哪国国王？")
+    assert introduces("跑马地锦标是香港一项赛马锦标。", "跑马地锦标是什么运动的锦标赛？")
+    assert introduces("纽康的太阳表是美国天文学家西蒙·纽康编辑的。", "纽康的太阳表的作者是谁？")
+    assert not introduces("张世昌在河南建业只担任替补。", "张世昌的职业是什么？")  # not introduced
+    assert not introduces("张元素约与金代另一名医刘完素同时代。", "张元素为什么落第？")
+    assert not introduces("张，中国人。", "张世昌的职业是什么？")  # one character is no subject
+    assert not introduces("The city is large.", "The city is where?")  # Chinese questions only
+    w = Weights()
+    plain = Features(0.5, 0.5, 0.5, 1.0, True, False)
+    assert score(Features(0.5, 0.5, 0.5, 1.0, True, False, introduces=True), w) \
+        == pytest.approx(score(plain, w) + w.introduction)
 
 
 def test_headings_answer_nothing():

@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from qa.answer import compose
 from qa.embedders import HashingEmbedder
@@ -275,3 +276,20 @@ def test_a_sentence_is_also_matched_as_read_after_the_one_before_it(settings, fa
     assert DENSE_CONTEXT_SHARE * float(q @ together) > float(q @ own_second)
     assert np.isclose(dense[second], DENSE_CONTEXT_SHARE * float(q @ together), atol=1e-5)
     assert np.isclose(dense[first], float(q @ own_first), atol=1e-5)  # nothing before it
+
+
+def test_the_sentence_introducing_a_chinese_questions_subject_scores_more(settings, fake_embedder):
+    from dataclasses import replace
+
+    from qa.retrieve import Weights, score
+    from qa.service import QAService, run_index
+
+    lead = "张世昌（），中国足球运动员，司职守门员。"
+    (settings.corpus_dir / "zhang.txt").write_text(f"{lead}张世昌在河南建业只担任替补。", encoding="utf-8")
+    run_index(settings, fake_embedder, multilingual=None)
+    hits = QAService(settings, embedder=fake_embedder).retriever.search("张世昌的职业是什么？").hits
+    by_text = {h.sentence.text: h for h in hits}
+    assert by_text[lead].features.introduces
+    assert not by_text["张世昌在河南建业只担任替补。"].features.introduces
+    without = replace(by_text[lead].features, introduces=False)
+    assert by_text[lead].score == pytest.approx(score(without, Weights()) + Weights().introduction)

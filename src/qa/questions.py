@@ -3,11 +3,12 @@ names it mentions. Kept apart from the word helpers in text.py, which indexing d
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 
 from qa.places import names_a_country
-from qa.text import STOPWORDS, stem, tagged_words, term_set, terms
+from qa.text import STOPWORDS, has_chinese, stem, tagged_words, term_set, terms
 
 _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’-])([A-Z][A-Za-z]+(?:-[A-Za-z]+)*)")
 
@@ -231,6 +232,21 @@ def defined_term(question: str) -> str:
 def defines(text: str, term: str) -> bool:
     """Whether the text opens with the term and a copula: "贴扎是一种…", "显微镜学（…）是…"."""
     return bool(re.match(re.escape(term) + _COPULA, text.strip(), re.I))
+
+
+# after a sentence's subject, what introduces it: a copula, or a comma ("张世昌（），中国足球运动员")
+_INTRODUCING = re.compile(r"\s*(?:（[^）]*）|\([^)]*\))?\s*(?:[，,]|是|为|乃|系)")
+
+
+@lru_cache(maxsize=100_000)
+def introduces(text: str, question: str) -> bool:
+    """Whether the sentence opens by introducing what a Chinese question asks about: the question's
+    opening words, then a copula or a comma ("张世昌（），中国足球运动员…" for "张世昌的职业是什么？",
+    "余蔚，是…国王" for "余蔚是哪国国王？")."""
+    text, question = text.strip(), question.strip()
+    subject = os.path.commonprefix([text, question]).rstrip("是为的")
+    return (sum(map(has_chinese, subject)) >= 2 and has_chinese(subject[:1])
+            and bool(_INTRODUCING.match(text, len(subject))))
 
 
 @lru_cache(maxsize=10_000)

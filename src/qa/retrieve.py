@@ -20,7 +20,8 @@ import numpy as np
 
 from qa.embedders import Embedder
 from qa.places import chinese_places
-from qa.questions import STATES_RESULT, answer_type, initialisms, matches_type, names
+from qa.questions import (STATES_RESULT, answer_type, initialisms, introduces, matches_type,
+                          names)
 from qa.store import ChromaStore
 from qa.text import has_chinese, mostly_chinese, stem, term_set, terms, word_terms
 from qa.types import Hit, Sentence
@@ -63,6 +64,10 @@ class Weights:
     lexical: float = 0.25  # IDF-weighted share of the question's terms in the sentence
     document: float = 0.0  # fused rank of the sentence's document
     wrong_type: float = 0.15  # taken off when a sentence holds no answer of the kind asked for
+    # added when a sentence opens by introducing what a Chinese question asks about ("张世昌（），
+    # 中国足球运动员…" for "张世昌的职业是什么？"); CMRC accuracy 0.856 -> 0.876 at 0.03-0.04 (0.02: 0.872,
+    # 0.05: 0.872, 0.08: 0.864), English questions never meet it
+    introduction: float = 0.04
     cross_offset: float = 0.20  # added to USE similarity across languages, which runs lower
     # RRF weight of each channel: dense, USE, BM25. BM25 at 1.75 was measured best on the domain
     # set, SQuAD and CMRC together (hit@5 0.975 -> 0.983 and 0.960 -> 0.968; nothing fell).
@@ -78,6 +83,7 @@ class Features:
     document: float
     typed: bool
     cross: bool
+    introduces: bool = False  # opens by introducing what the question asks about
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,8 @@ def score(f: Features, w: Weights) -> float:
         text = (w.dense + w.multilingual) * (f.multilingual + w.cross_offset) + w.lexical * f.lexical
     else:
         text = w.dense * f.dense + w.multilingual * f.multilingual + w.lexical * f.lexical
-    return text + w.document * f.document - (0.0 if f.typed else w.wrong_type)
+    return (text + w.document * f.document - (0.0 if f.typed else w.wrong_type)
+            + (w.introduction if f.introduces else 0.0))
 
 
 @lru_cache(maxsize=100_000)
@@ -439,6 +446,7 @@ class Retriever:
             features = Features(
                 dense=float(d), multilingual=float(m), lexical=lexical,
                 document=fused[meta["source"]], cross=cross,
+                introduces=introduces(item.text, question),
                 typed=matches_type(kind, item.text, question) or (
                     whole and leans_on is not None  # "During the conference…": its date is there
                     and matches_type(kind, leans_on[2], question)))
