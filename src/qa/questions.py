@@ -234,8 +234,9 @@ def defines(text: str, term: str) -> bool:
     return bool(re.match(re.escape(term) + _COPULA, text.strip(), re.I))
 
 
-# after a sentence's subject, what introduces it: a copula, or a comma ("张世昌（），中国足球运动员")
-_INTRODUCING = re.compile(r"\s*(?:（[^）]*）|\([^)]*\))?\s*(?:[，,]|是|为|乃|系)")
+# after a sentence's subject, what introduces it: a copula, a comma ("张世昌（），中国足球运动员") or
+# where it lies ("安贞门站位于北京市朝阳区，是…")
+_INTRODUCING = re.compile(r"\s*(?:（[^）]*）|\([^)]*\))?\s*(?:[，,]|是|为|乃|系|位于|地处)")
 
 
 @lru_cache(maxsize=100_000)
