@@ -305,6 +305,9 @@ def test_a_sentence_introduces_what_a_chinese_question_opens_with():
     assert introduces("跑马地锦标是香港一项赛马锦标。", "跑马地锦标是什么运动的锦标赛？")
     assert introduces("纽康的太阳表是美国天文学家西蒙·纽康编辑的。", "纽康的太阳表的作者是谁？")
     assert introduces("安贞门站位于北京市朝阳区，是北京地铁10号线的一个车站。", "安贞门站是哪条线路的车站？")
+    assert introduces("本鱼分布于西北太平洋。", "浪花鱼的分布在什么地区？")  # "this fish"
+    assert introduces("本站由上海铁路局管辖。", "嘉善南站由哪个公司管辖？")
+    assert not introduces("该校成立于1950年。", "浪花鱼的分布在什么地区？")  # another subject
     assert not introduces("张世昌在河南建业只担任替补。", "张世昌的职业是什么？")  # not introduced
     assert not introduces("张元素约与金代另一名医刘完素同时代。", "张元素为什么落第？")
     assert not introduces("张，中国人。", "张世昌的职业是什么？")  # one character is no subject

@@ -237,14 +237,22 @@ def defines(text: str, term: str) -> bool:
 # after a sentence's subject, what introduces it: a copula, a comma ("张世昌（），中国足球运动员") or
 # where it lies ("安贞门站位于北京市朝阳区，是…")
 _INTRODUCING = re.compile(r"\s*(?:（[^）]*）|\([^)]*\))?\s*(?:[，,]|是|为|乃|系|位于|地处)")
+# or a sentence opening with "this X" (本鱼, 该校, 本站), X the last character of the question's
+# subject: its words before the first of these
+_THIS = re.compile(r"(?:本|该)([\u4e00-\u9fff])")
+_AFTER_SUBJECT = re.compile(r"的|是|在|有|由|属|主要|一般|为|位|哪|什么|几|多少")
 
 
 @lru_cache(maxsize=100_000)
 def introduces(text: str, question: str) -> bool:
     """Whether the sentence opens by introducing what a Chinese question asks about: the question's
     opening words, then a copula or a comma ("张世昌（），中国足球运动员…" for "张世昌的职业是什么？",
-    "余蔚，是…国王" for "余蔚是哪国国王？")."""
+    "余蔚，是…国王" for "余蔚是哪国国王？"), or "this X" of it ("本鱼…" for "浪花鱼的分布…")."""
     text, question = text.strip(), question.strip()
+    this = _THIS.match(text)
+    if this:  # "本鱼分布于…" of "浪花鱼的分布在什么地区？": the subject's last character
+        subject = _AFTER_SUBJECT.split(question, 1)[0]
+        return len(subject) >= 2 and subject.endswith(this.group(1))
     subject = os.path.commonprefix([text, question]).rstrip("是为的")
     return (sum(map(has_chinese, subject)) >= 2 and has_chinese(subject[:1])
             and bool(_INTRODUCING.match(text, len(subject))))
