@@ -293,3 +293,16 @@ def test_the_sentence_introducing_a_chinese_questions_subject_scores_more(settin
     assert not by_text["张世昌在河南建业只担任替补。"].features.introduces
     without = replace(by_text[lead].features, introduces=False)
     assert by_text[lead].score == pytest.approx(score(without, Weights()) + Weights().introduction)
+
+
+def test_a_sentence_with_no_word_beyond_the_questions_holds_no_answer(settings, fake_embedder):
+    from qa.service import QAService, run_index
+
+    (settings.corpus_dir / "cycle.txt").write_text(
+        "The Rankine cycle. The Rankine cycle turns heat into work.")
+    run_index(settings, fake_embedder, multilingual=None)
+    hits = QAService(settings, embedder=fake_embedder).retriever.search(
+        "What does the Rankine cycle do?").hits
+    typed = {h.sentence.text: h.features.typed for h in hits}
+    assert typed == {**typed, "The Rankine cycle.": False,
+                     "The Rankine cycle turns heat into work.": True}

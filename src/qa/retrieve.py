@@ -425,6 +425,7 @@ class Retriever:
         if kind in PREFERRED_KINDS and not any(matches_type(kind, i.text, question) for i in items):
             kind = ""  # no candidate gives one: none is marked down
         chinese_question = mostly_chinese(query)
+        asked = term_set(query)
         translated = self.lexical.weigh_translations(self.translator.translate(query, sources)) \
             if self.translator else {}
         hits = []
@@ -447,9 +448,10 @@ class Retriever:
                 dense=float(d), multilingual=float(m), lexical=lexical,
                 document=fused[meta["source"]], cross=cross,
                 introduces=introduces(item.text, question),
-                typed=matches_type(kind, item.text, question) or (
+                # a sentence of nothing but the question's words ("九号风球（）。") answers nothing
+                typed=(cross or not own <= asked) and (matches_type(kind, item.text, question) or (
                     whole and leans_on is not None  # "During the conference…": its date is there
-                    and matches_type(kind, leans_on[2], question)))
+                    and matches_type(kind, leans_on[2], question))))
             sentence = Sentence(item.id, meta["source"], item.text, meta["start"], meta["end"],
                                 meta.get("sentence_start", -1), meta.get("sentence_end", -1),
                                 leans_on[:2] if leans_on else None)
