@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.errors import IndexBusy, IndexMissing
@@ -132,4 +133,16 @@ def test_each_whole_sentence_but_a_documents_first_is_stored_read_after_the_one_
                 if a.metadata["source"] == b.metadata["source"]}
     assert expected and contexts == expected
     assert len(contexts) == len(whole) - len(manifest["documents"])  # each document's first: none
+    store.close()
+
+
+def test_vectors_are_read_by_id_and_no_ids_read_none(settings, fake_embedder):
+    run_index(settings, fake_embedder)
+    store, _ = open_index(settings.index_dir)
+    items, vectors = store.get("sentences", with_vectors=True)
+    ids, got = store.vectors("sentences", [items[1].id, items[0].id, "no-such-id"])
+    assert sorted(ids) == sorted([items[0].id, items[1].id])
+    assert np.allclose(got[ids.index(items[0].id)], vectors[0])
+    ids, got = store.vectors("sentences", [])
+    assert ids == [] and got.size == 0  # not every vector, as Chroma reads no ids
     store.close()

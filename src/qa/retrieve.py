@@ -465,11 +465,12 @@ class Retriever:
         missing = [s for s in sources if s not in self._cache]
         if missing:
             items, vectors = self.store.get("sentences", missing, with_vectors=True)
-            context_by_id = dict(zip(*self._ids_and_vectors("contexts", missing)))
+            ids = [i.id for i in items]
+            context_by_id = dict(zip(*self.store.vectors("contexts", ids)))
             ml_by_id = {}
             if self.multilingual:
                 for kind in ("sentences_ml", "runs_ml"):
-                    ml_by_id.update(zip(*self._ids_and_vectors(kind, missing)))
+                    ml_by_id.update(zip(*self.store.vectors(kind, ids)))
             for source in missing:
                 rows = [k for k, item in enumerate(items) if item.metadata["source"] == source]
                 in_context = [context_by_id.get(items[k].id, vectors[k]) for k in rows]
@@ -486,10 +487,6 @@ class Retriever:
         parts = [self._cache[s] for s in sources]
         return ([i for p in parts for i in p[0]],
                 *(np.concatenate([p[n] for p in parts]) for n in (1, 2, 3)))
-
-    def _ids_and_vectors(self, kind: str, sources: list[str]) -> tuple[list[str], np.ndarray]:
-        items, vectors = self.store.get(kind, sources, with_vectors=True)
-        return [i.id for i in items], vectors
 
     def _find_antecedents(self, items: list, source: str) -> None:
         """Note the sentence each sentence of a document points back at ("During the

@@ -81,5 +81,12 @@ class ChromaStore:
         vectors = np.asarray(result["embeddings"], dtype=np.float32) if with_vectors else None
         return items, vectors
 
+    def vectors(self, kind: str, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """The vectors of the items with these ids that the collection holds, and their ids."""
+        if not ids:  # Chroma reads no ids as every id
+            return [], np.zeros((0, 0), dtype=np.float32)
+        result = self._collections[kind].get(ids=ids, include=["embeddings"])
+        return result["ids"], np.asarray(result["embeddings"], dtype=np.float32)
+
     def close(self) -> None:
         self._client.close()
