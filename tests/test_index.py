@@ -136,13 +136,15 @@ def test_each_whole_sentence_but_a_documents_first_is_stored_read_after_the_one_
     store.close()
 
 
-def test_vectors_are_read_by_id_and_no_ids_read_none(settings, fake_embedder):
+def test_items_and_vectors_are_read_by_id_and_no_ids_read_none(settings, fake_embedder):
     run_index(settings, fake_embedder)
     store, _ = open_index(settings.index_dir)
     items, vectors = store.get("sentences", with_vectors=True)
     ids, got = store.vectors("sentences", [items[1].id, items[0].id, "no-such-id"])
     assert sorted(ids) == sorted([items[0].id, items[1].id])
     assert np.allclose(got[ids.index(items[0].id)], vectors[0])
+    by_id, _ = store.get("sentences", ids=[items[2].id])
+    assert [i.text for i in by_id] == [items[2].text]
     ids, got = store.vectors("sentences", [])
     assert ids == [] and got.size == 0  # not every vector, as Chroma reads no ids
     store.close()

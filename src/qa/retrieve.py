@@ -464,8 +464,8 @@ class Retriever:
         MiniLM of the sentence after the one before it (its own where it has none), USE."""
         missing = [s for s in sources if s not in self._cache]
         if missing:
-            items, vectors = self.store.get("sentences", missing, with_vectors=True)
-            ids = [i.id for i in items]
+            ids = [i for s in missing for i in self.documents[s]["sentence_ids"]]
+            items, vectors = self.store.get("sentences", with_vectors=True, ids=ids)
             context_by_id = dict(zip(*self.store.vectors("contexts", ids)))
             ml_by_id = {}
             if self.multilingual:
