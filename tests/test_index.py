@@ -147,4 +147,5 @@ def test_items_and_vectors_are_read_by_id_and_no_ids_read_none(settings, fake_em
     assert [i.text for i in by_id] == [items[2].text]
     ids, got = store.vectors("sentences", [])
     assert ids == [] and got.size == 0  # not every vector, as Chroma reads no ids
+    assert store.get("sentences", ids=[], with_vectors=True)[0] == []
     store.close()

@@ -74,6 +74,8 @@ class ChromaStore:
             ids: list[str] | None = None) -> tuple[list[StoredItem], np.ndarray | None]:
         """Every item (of the given documents, or with the given ids: faster), and their vectors
         when asked for."""
+        if ids is not None and not ids:  # Chroma reads no ids as every id
+            return [], np.zeros((0, 0), dtype=np.float32) if with_vectors else None
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
         where = {"source": {"$in": sources}} if sources and ids is None else None
         result = self._collections[kind].get(ids=ids, where=where, include=include)
