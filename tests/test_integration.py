@@ -259,7 +259,17 @@ def test_cli_index_and_ask_json(tmp_path):
     plain = subprocess.run(qa_command() + ["ask", "Who did Chongqing Normal University partner "
                                            "with in music education?"],
                            env=env, capture_output=True, text=True)
-    assert "Sources:\n[1] " in plain.stdout
+    assert "Sources:\n[1] " in plain.stdout and "warning" not in plain.stderr
+    # an index an earlier version built still answers, with a warning to rebuild it
+    generation = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
+    manifest = json.loads((generation / "manifest.json").read_text())
+    manifest["settings"]["format"] -= 1
+    (generation / "manifest.json").write_text(json.dumps(manifest))
+    old = subprocess.run(qa_command() + ["ask", "Who did Chongqing Normal University partner "
+                                         "with in music education?"],
+                         env=env, capture_output=True, text=True)
+    assert old.returncode == 0 and "Moscow" in old.stdout
+    assert "run `qa index` to rebuild it" in old.stderr
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path):

@@ -26,9 +26,13 @@ def _service(ctx: click.Context):
     from qa.service import QAService
 
     try:
-        return QAService(_settings(ctx))
+        service = QAService(_settings(ctx))
     except QAError as exc:
         raise click.ClickException(str(exc)) from exc
+    if service.outdated:
+        click.echo("warning: the index was built by an earlier version of qa; run `qa index` to "
+                   "rebuild it (answers are less accurate until then)", err=True)
+    return service
 
 
 def format_answer(answer) -> str:

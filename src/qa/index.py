@@ -65,6 +65,14 @@ def _pipeline_fingerprint() -> str:
     return hashlib.sha256(code).hexdigest()[:16]
 
 
+def built_by_this_version(manifest: dict) -> bool:
+    """Whether the index was built by this code's format and cleaning and splitting rules (an
+    older one still answers, less well, until `qa index` rebuilds it)."""
+    built = manifest["settings"]
+    return (built.get("format") == FORMAT_VERSION
+            and built.get("pipeline") == _pipeline_fingerprint())
+
+
 def current_generation(index_dir: Path) -> Path | None:
     """The generation folder that answers questions now, or None before the first build."""
     try:

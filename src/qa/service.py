@@ -15,7 +15,7 @@ from qa.config import Settings
 from qa.embedders import Embedder, SentenceTransformerEmbedder, make_multilingual
 from qa.errors import BadQuestion
 from qa.generate import generate, rewrite_query
-from qa.index import IndexReport, Progress, build_index, open_index
+from qa.index import IndexReport, Progress, build_index, built_by_this_version, open_index
 from qa.llms import make_chat_model
 from qa.prompts import ABSTAIN
 from qa.rerankers import make_reranker
@@ -103,6 +103,7 @@ class QAService:
         self.settings = settings
         self.store, manifest = open_index(settings.index_dir)
         self.documents = manifest["documents"]
+        self.outdated = not built_by_this_version(manifest)
         self.embedder = embedder or make_embedder(settings)
         if multilingual is None and manifest["settings"].get("multilingual_model"):
             multilingual = make_multilingual(manifest["settings"]["multilingual_model"])
