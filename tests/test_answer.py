@@ -5,7 +5,8 @@ import pytest
 from qa.answer import (combine, compose, compose_parts, enumeration, excerpt, is_list_question,
                        more_items, select_passages)
 from qa.errors import BadQuestion
-from qa.prompts import ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED, ABSTAIN_UNDATED
+from qa.prompts import (ABSTAIN_NO_EMAIL, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE,
+                        ABSTAIN_NOT_NEGATED, ABSTAIN_UNDATED)
 from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
 from qa.questions import (answer_type, asks_provenance, defined_term, introduces, matches_type,
@@ -517,6 +518,14 @@ def test_when_no_passage_gives_a_date_the_answer_says_so():
     unnamed = [typed("The office handles foreign exchanges.", 0.5, "person")]
     answer = compose(question, Retrieval("q", unnamed, []), DOCS, 0.26)
     assert answer.abstained and answer.answer == ABSTAIN_NO_HOLDER
+    # nor "what is the e-mail address" without a passage giving one
+    question = "What is the email address of the office?"
+    addressless = [typed("The office handles foreign exchanges.", 0.5, "email")]
+    answer = compose(question, Retrieval("q", addressless, []), DOCS, 0.26)
+    assert answer.abstained and answer.answer == ABSTAIN_NO_EMAIL
+    addressed = addressless + [typed("Write to office@cqcvc.edu.cn.", 0.3, "email")]
+    assert compose(question, Retrieval("q", addressed, []), DOCS, 0.26).answer == \
+        "Write to office@cqcvc.edu.cn. [1]"
 
 
 def test_a_negated_question_is_answered_only_by_a_passage_that_negates():

@@ -7,6 +7,8 @@ ABSTAIN_NO_HOLDER = ("The documents don't say who: the passages about it name no
                      "role.")
 ABSTAIN_NO_SHARE = ("The documents don't give that share: the passages about it give no "
                     "percentage or ratio.")
+ABSTAIN_NO_EMAIL = ("The documents don't give that e-mail address: the passages about it give "
+                    "none.")
 ABSTAIN_NOT_NEGATED = ("The documents don't say: the question asks what is not so, and the "
                        "passages about it only say what is.")
 ABSTAIN_PROVENANCE = "The documents don't say: “{title}” names no {field}."
