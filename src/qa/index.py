@@ -27,8 +27,10 @@ from pathlib import Path
 
 from qa.embedders import Embedder
 from qa.errors import DocumentError, IndexBusy, IndexMissing
-from qa.ingest import chunk_document, file_hash, list_corpus, load_document, sentences_of
+from qa.ingest import (LONG_SENTENCE_WORDS, chunk_document, file_hash, list_corpus,
+                       load_document, sentences_of)
 from qa.store import COLLECTIONS, ChromaStore
+from qa.text import word_count
 from qa.types import SourceDoc
 
 MANIFEST = "manifest.json"
@@ -236,8 +238,10 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
                 if embedders[1]:
                     kind = "sentences_ml" if s.sentence_start < 0 else "runs_ml"
                     rows.append((kind, s.id, s.text, row))
+                # a sentence read after the one before it; not a long one, which its runs of
+                # clauses match (measured: the same figures on the three sets, less to embed)
                 if s.sentence_start < 0:
-                    if before is not None:
+                    if before is not None and word_count(s.text) <= LONG_SENTENCE_WORDS:
                         rows.append(("contexts", s.id, f"{before.text} {s.text}", row))
                     before = s
             report.chunks_embedded += len(chunks)
