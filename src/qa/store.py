@@ -70,15 +70,11 @@ class ChromaStore:
                                              result["metadatas"][0], result["distances"][0])
         ]
 
-    def get(self, kind: str, sources: list[str] | None = None, with_vectors: bool = False,
+    def get(self, kind: str, with_vectors: bool = False,
             ids: list[str] | None = None) -> tuple[list[StoredItem], np.ndarray | None]:
-        """Every item (of the given documents, or with the given ids: faster), and their vectors
-        when asked for."""
-        if ids is not None and not ids:  # Chroma reads no ids as every id
-            return [], np.zeros((0, 0), dtype=np.float32) if with_vectors else None
+        """Every item (or those with these ids), and their vectors when asked for."""
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        where = {"source": {"$in": sources}} if sources and ids is None else None
-        result = self._collections[kind].get(ids=ids, where=where, include=include)
+        result = self._read(kind, ids, include)
         items = [StoredItem(i, t, m, 0.0) for i, t, m in
                  zip(result["ids"], result["documents"], result["metadatas"])]
         vectors = np.asarray(result["embeddings"], dtype=np.float32) if with_vectors else None
@@ -86,10 +82,13 @@ class ChromaStore:
 
     def vectors(self, kind: str, ids: list[str]) -> tuple[list[str], np.ndarray]:
         """The vectors of the items with these ids that the collection holds, and their ids."""
-        if not ids:  # Chroma reads no ids as every id
-            return [], np.zeros((0, 0), dtype=np.float32)
-        result = self._collections[kind].get(ids=ids, include=["embeddings"])
+        result = self._read(kind, ids, ["embeddings"])
         return result["ids"], np.asarray(result["embeddings"], dtype=np.float32)
+
+    def _read(self, kind: str, ids: list[str] | None, include: list[str]) -> dict:
+        if ids is not None and not ids:  # Chroma reads no ids as every id
+            return {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+        return self._collections[kind].get(ids=ids, include=include)
 
     def close(self) -> None:
         self._client.close()
