@@ -306,3 +306,16 @@ def test_a_sentence_with_no_word_beyond_the_questions_holds_no_answer(settings, 
     typed = {h.sentence.text: h.features.typed for h in hits}
     assert typed == {**typed, "The Rankine cycle.": False,
                      "The Rankine cycle turns heat into work.": True}
+
+
+def test_minilm_ranks_documents_for_english_questions_only(settings, fake_embedder):
+    from qa.service import QAService, run_index
+
+    (settings.corpus_dir / "zhang.txt").write_text(
+        "张世昌（），中国足球运动员，司职守门员。张世昌在河南建业只担任替补。", encoding="utf-8")
+    run_index(settings, fake_embedder, multilingual=None)
+    retriever = QAService(settings, embedder=fake_embedder).retriever
+    english = retriever.dense_ranking(fake_embedder.embed(["Who is Zhang Shichang?"])[0], False)
+    assert english and "zhang.txt" not in english
+    assert retriever.documents["zhang.txt"]["language"] == "zh"
+    assert retriever.dense_ranking(fake_embedder.embed(["张世昌的职业是什么？"])[0], True) == []

@@ -354,12 +354,7 @@ class Retriever:
         dense_q = self.embedder.embed([query])[0]
         multi_q = self.multilingual.embed([query])[0] if self.multilingual else None
         query_terms = terms(query)
-        # MiniLM means nothing across languages: its ranking counts for the documents in the
-        # question's (its noise had put a Chinese question's English page out of the four whose
-        # sentences are scored)
-        chinese = mostly_chinese(query)
-        rankings = [[i.metadata["source"] for i in self.store.query("chunks", dense_q, CHANNEL_DEPTH)
-                     if same_language(self.documents[i.metadata["source"]], chinese)],
+        rankings = [self.dense_ranking(dense_q, mostly_chinese(query)),
                     [i.metadata["source"] for i in self.store.query(
                         "sentences_ml", multi_q, CHANNEL_DEPTH)]
                     if multi_q is not None else [],
@@ -377,6 +372,17 @@ class Retriever:
             hits = rerank(self.reranker, query, hits)
         return Retrieval(query, hits, by_best_sentence(documents, hits),
                          self.unknown_names(focus or query, hits))
+
+    def dense_ranking(self, dense_q: np.ndarray, chinese: bool) -> list[str]:
+        """Documents by MiniLM, which was trained on English: its ranking counts for an English
+        question, over English documents. Across languages it means nothing (its noise had put a
+        Chinese question's English page out of the four whose sentences are scored), and over
+        Chinese text it is noise too (CMRC hit@5 0.988 -> 0.992 without it)."""
+        if chinese:
+            return []
+        found = self.store.query("chunks", dense_q, CHANNEL_DEPTH)
+        return [i.metadata["source"] for i in found
+                if same_language(self.documents[i.metadata["source"]], chinese=False)]
 
     def unknown_names(self, question: str, hits: list[Hit]) -> list[str]:
         """Names and numbers the question asks about that no document of the best sentences has
