@@ -219,6 +219,10 @@ def test_a_name_no_document_has_is_refused_and_named(service):
     british = service.ask("Which British university set up a joint college with Chongqing "
                           "Medical University?")  # the text says "UK": a word of like meaning
     assert not british.abstained and "Leicester" in british.answer
+    # a country's people are looked for in its names, not in a word like theirs: USE puts
+    # "American" close to the "English" of the framework page, which names no American partner
+    american = service.ask("Does Chongqing cooperate with any American university?")
+    assert american.abstained and "“American”" in american.answer
     # an initialism is looked for as the words it stands for: "Ministry of Education"
     moe = service.ask("Which new China-foreign cooperative education institutions and programs "
                       "in Chongqing did the MOE approve?")

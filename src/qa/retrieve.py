@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.embedders import Embedder
-from qa.places import chinese_places
+from qa.places import chinese_places, country_names, names_any
 from qa.questions import (STATES_RESULT, answer_type, initialisms, introduces, matches_type,
                           names)
 from qa.store import ChromaStore
@@ -407,7 +407,11 @@ class Retriever:
                 continue
             if name.isupper() and any(name in initialisms(text) for text in texts):
                 continue  # "EU" of a text that writes "European Union"
-            if not (self.translator and self.translator.neighbour(name, sources)):
+            countries = country_names(name)
+            if countries:  # a country or its people: in one of its names, not in a word like it
+                if not any(names_any(text, countries) for text in texts):  # ("American": English)
+                    out.append(name)
+            elif not (self.translator and self.translator.neighbour(name, sources)):
                 out.append(name)
         return out
 
