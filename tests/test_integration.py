@@ -223,6 +223,8 @@ def test_a_name_no_document_has_is_refused_and_named(service):
     # "American" close to the "English" of the framework page, which names no American partner
     american = service.ask("Does Chongqing cooperate with any American university?")
     assert american.abstained and "“American”" in american.answer
+    american = service.ask("哪所美国大学与重庆合作？")  # 美国 is the United States, named nowhere
+    assert american.abstained and "“美国”" in american.answer
     # an initialism is looked for as the words it stands for: "Ministry of Education"
     moe = service.ask("Which new China-foreign cooperative education institutions and programs "
                       "in Chongqing did the MOE approve?")

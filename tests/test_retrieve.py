@@ -333,6 +333,20 @@ def test_a_country_is_its_name_or_its_adjective():
     assert names_any("a college in the US.", ("US",)) and not names_any("join us", ("US",))
 
 
+def test_a_chinese_question_names_a_country_as_a_word_not_inside_another_name():
+    from qa.places import chinese_countries, mentions_country
+
+    assert list(chinese_countries("哪所美国大学与重庆合作？")) == ["美国"]  # 美国 + 大学
+    assert "UK" in chinese_countries("重庆医科大学与哪所英国大学合作？")["英国"]
+    assert list(chinese_countries("白俄罗斯国立大学和哪所大学签约？")) == ["白俄罗斯"]  # not 俄罗斯
+    assert chinese_countries("马里兰大学在哪里？") == {}  # Maryland, not 马里 (Mali)
+    assert chinese_countries("Which American university?") == {}
+    us = chinese_countries("美国")["美国"]
+    assert mentions_country("an American college", us) and mentions_country("the US.", us)
+    assert not mentions_country("the Americas and English", us)
+    assert mentions_country("Belarusian State University", ("Belarus",))
+
+
 def test_a_country_is_found_in_one_of_its_names_not_in_a_word_like_it():
     texts = ["Chongqing runs English and Law programs with Russia's Novosibirsk State University.",
              "Southwest University works with a college in the US."]
@@ -345,3 +359,6 @@ def test_a_country_is_found_in_one_of_its_names_not_in_a_word_like_it():
     assert retriever.translator.neighbour("American", ["0.txt"])  # likeness alone would pass it
     assert retriever.unknown_names(question, hits[:1]) == ["American"]
     assert retriever.unknown_names(question, hits) == []  # the US is named in the second
+    question = "哪所美国大学与重庆合作？"  # 美国: the United States
+    assert retriever.unknown_names(question, hits[:1]) == ["美国"]
+    assert retriever.unknown_names(question, hits) == []

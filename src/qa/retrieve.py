@@ -19,7 +19,8 @@ from functools import lru_cache
 import numpy as np
 
 from qa.embedders import Embedder
-from qa.places import chinese_places, country_names, names_any
+from qa.places import (chinese_countries, chinese_places, country_names, mentions_country,
+                       names_any)
 from qa.questions import (STATES_RESULT, answer_type, initialisms, introduces, matches_type,
                           names)
 from qa.store import ChromaStore
@@ -389,7 +390,9 @@ class Retriever:
         in any form (a name's first letters stand for its forms, "Russian" for "Russia"; a word
         of like meaning counts too, "British" for "UK"; an initialism counts as the words it
         stands for, "EU" as "European Union"; a Chinese place name counts in its English names,
-        重庆 as "Chongqing"). Such a question is about something
+        重庆 as "Chongqing", and a country's in the country's names or adjective, 美国 as "US" or
+        "American"; a country or its adjective in English counts only in the country's names,
+        not in a word of like meaning). Such a question is about something
         else ("Who led the reinforcements in 1765?" of a text that says 1760)."""
         sources = list(dict.fromkeys(h.sentence.source for h in hits[:NAME_HITS]))
         texts = [self.documents[s].get("text", "") for s in sources]
@@ -400,6 +403,10 @@ class Retriever:
                     term_set(name) <= words for name in english
                     for words, _ in map(self._vocabulary, sources)):
                 out.append(place)
+        for country, english in chinese_countries(question).items():
+            if country not in out and not any(country in text or mentions_country(text, english)
+                                              for text in texts):
+                out.append(country)
         for name in names(question):
             term = stem(name.lower())
             if any(term in words or term[:NAME_PREFIX] in prefixes
