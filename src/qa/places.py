@@ -88,11 +88,16 @@ def _countries() -> dict[str, tuple[str, ...]]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _country_pattern() -> re.Pattern:
-    names = {n for country in _countries().values() for n in country}
+@lru_cache(maxsize=1_000)
+def _names_pattern(names: frozenset[str]) -> re.Pattern:
+    """Any of the names as written, as a whole word ("US", not the "us" of "join us")."""
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return re.compile(rf"(?<![\w.])({alternatives})(?![\w])")
+
+
+@lru_cache(maxsize=1)
+def _country_pattern() -> re.Pattern:
+    return _names_pattern(frozenset(n for country in _countries().values() for n in country))
 
 
 def _of_country(word: str, name: str) -> bool:
@@ -138,13 +143,22 @@ def _made_of(text: str, words: set[str]) -> bool:
 
 def _segments(text: str) -> list[str]:
     """jieba's search-engine segmentation: the words of a Chinese text and the words inside
-    them ("美国大学": 美国, 国大, 大学, 美国大学)."""
+    them ("美国大学": 美国, 国大, 大学, 美国大学). (Not in qa.text, whose code is part of the
+    index's fingerprint: a change there rebuilds every index.)"""
     if not has_chinese(text):
         return []
-    tagged_words(text)  # loads jieba quietly
     import jieba
 
+    jieba.setLogLevel(60)
     return list(jieba.cut_for_search(text))
+
+
+def _stands_alone(word: str, words: set[str]) -> bool:
+    """Whether every longer word holding this one is a run of words with it ("美国大学": 美国
+    大学), so it is not part of another name ("马里兰": 马里 and 兰)."""
+    return all(_made_of(piece, words - {longer})
+               for longer in words if word in longer and longer != word
+               for piece in longer.split(word, 1))
 
 
 def chinese_countries(question: str) -> dict[str, tuple[str, ...]]:
@@ -153,14 +167,7 @@ def chinese_countries(question: str) -> dict[str, tuple[str, ...]]:
     name ("马里兰" is Maryland, not 马里, Mali, and 兰)."""
     table = _chinese_country_names()
     words = _segments(question)
-    parts = set(words)
-    found = {}
-    for word in words:
-        if word in table and all(all(_made_of(piece, parts - {longer})
-                                     for piece in longer.split(word, 1))
-                                 for longer in parts if word in longer and longer != word):
-            found[word] = table[word]
-    return found
+    return {w: table[w] for w in words if w in table and _stands_alone(w, set(words))}
 
 
 def mentions_country(text: str, names: tuple[str, ...]) -> bool:
@@ -173,7 +180,7 @@ def mentions_country(text: str, names: tuple[str, ...]) -> bool:
 
 def names_any(text: str, names: tuple[str, ...]) -> bool:
     """Whether the text holds one of the names as written ("US", not the "us" of "join us")."""
-    return any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", text) for n in names)
+    return bool(names) and bool(_names_pattern(frozenset(names)).search(text))
 
 
 def names_a_country(text: str) -> bool:
