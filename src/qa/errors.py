@@ -23,3 +23,7 @@ class ConfigError(QAError):
 
 class DocumentError(QAError):
     """A corpus file cannot be read; indexing skips it and goes on."""
+
+
+class ModelFailed(QAError):
+    """The local model process crashed, timed out or reported an error; answers fall back."""

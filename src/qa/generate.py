@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from qa.answer import cite, near_duplicate
+from qa.errors import ModelFailed
 from qa.prompts import GROUNDED_SYSTEM, GROUNDED_USER, REWRITE_SYSTEM, REWRITE_USER
 from qa.retrieve import Retrieval
 from qa.text import term_set
@@ -98,6 +99,8 @@ def generate(question: str, retrieval: Retrieval, extractive: Answer, documents:
                 on_token(token)
             if time.perf_counter() - started > timeout_s:
                 return _fallback(extractive, f"the model took longer than {timeout_s:g} s")
+    except ModelFailed as exc:  # the local model's own account of what went wrong
+        return _fallback(extractive, f"the model failed ({exc})")
     except Exception as exc:  # any backend failure: say so, answer extractively
         return _fallback(extractive, f"the model failed ({type(exc).__name__})")
     text = "".join(tokens).strip()
