@@ -18,7 +18,7 @@ from pathlib import Path
 
 from qa.config import load_settings
 from qa.embedders import SentenceTransformerEmbedder
-from qa.evaluation import dataset_to_corpus, load_cases, metrics, run_cases
+from qa.evaluation import dataset_to_corpus, half_of, load_cases, metrics, run_cases
 from qa.ingest import list_corpus, load_document
 from qa.service import QAService, run_index
 from qa.store import ChromaStore
@@ -75,15 +75,18 @@ def compare(name: str, corpus_dir: Path, cases: list, index_dir: Path, tutorial_
     tutorial = TutorialPipeline(corpus_dir, tutorial_dir)
     for warm in (ours, tutorial):
         warm.ask(cases[0].question)
-    mine = metrics(run_cases(ours.ask, cases, max_words=max_words))
-    theirs = metrics(run_cases(tutorial.ask, cases, max_words=max_words))
+    mine = run_cases(ours.ask, cases, max_words=max_words)
+    theirs = run_cases(tutorial.ask, cases, max_words=max_words)
     limit = f", answers over {max_words} words count as wrong" if max_words else ""
-    print(f"\n{name} ({len(cases)} cases{limit})")
-    print(f"  {'figure':24} {'ours':>9} {'tutorial':>9} {'ours/tutorial':>14}")
-    for figure in FIGURES:
-        a, b = mine.get(figure), theirs.get(figure)
-        ratio = f"{a / b:.2f}" if a is not None and b else "–"
-        print(f"  {figure:24} {_fmt(a):>9} {_fmt(b):>9} {ratio:>14}")
+    for half in ("check", "tune"):  # check first: the cases no rule or weight was chosen on
+        a_half = metrics([r for r in mine if half_of(r["id"]) == half])
+        b_half = metrics([r for r in theirs if half_of(r["id"]) == half])
+        print(f"\n{name}, {half} half ({a_half['cases']} of {len(cases)} cases{limit})")
+        print(f"  {'figure':24} {'ours':>9} {'tutorial':>9} {'ours/tutorial':>14}")
+        for figure in FIGURES:
+            a, b = a_half.get(figure), b_half.get(figure)
+            ratio = f"{a / b:.2f}" if a is not None and b else "–"
+            print(f"  {figure:24} {_fmt(a):>9} {_fmt(b):>9} {ratio:>14}")
     sys.stdout.flush()
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from qa.answer import compose_parts
 from qa.config import load_settings
 from qa.evaluation import Case, dataset_to_corpus, load_cases, score_case
-from qa.retrieve import Weights
+from qa.ranking import Ranking
 from qa.service import QAService, run_index
 
 GRID = {
@@ -39,7 +39,7 @@ def retrieve_all(service: QAService, cases: list[Case]) -> list:
     return [service.retrieve_parts(c.question, c.history) for c in cases]
 
 
-def evaluate(service, cases, retrievals, weights: Weights) -> list[tuple[float, bool, bool]]:
+def evaluate(service, cases, retrievals, weights: Ranking) -> list[tuple[float, bool, bool]]:
     """Per case: best score (-1 when the answer abstains whatever the threshold: a name no
     document has, "when" without a date), answerable, and correctness if answered (threshold
     applied later). A question in parts counts as answered by its best part."""
@@ -100,7 +100,7 @@ def main() -> None:
         tune_retrievals = [retrieve_all(svc, cases) for svc, cases in tune]
         results = []
         for values in itertools.product(*GRID.values()):
-            weights = replace(Weights(), **dict(zip(GRID, values)))
+            weights = replace(Ranking(), **dict(zip(GRID, values)))
             rows = [evaluate(svc, cases, r, weights)
                     for (svc, cases), r in zip(tune, tune_retrievals)]
             for threshold in THRESHOLDS:

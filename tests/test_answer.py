@@ -7,7 +7,8 @@ from qa.answer import (combine, compose, compose_parts, enumeration, excerpt, is
 from qa.errors import BadQuestion
 from qa.prompts import (ABSTAIN_NO_EMAIL, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE,
                         ABSTAIN_NOT_NEGATED, ABSTAIN_UNDATED)
-from qa.retrieve import Features, Retrieval, Weights, is_heading, merge, score
+from qa.ranking import Ranking
+from qa.retrieve import Features, Retrieval, is_heading, merge, score
 from qa.service import split_question, standalone_query, strip_instructions, validate_question
 from qa.questions import (answer_type, asks_provenance, defined_term, introduces, matches_type,
                           negated, placed_term, states_negation)
@@ -313,7 +314,7 @@ def test_a_sentence_introduces_what_a_chinese_question_opens_with():
     assert not introduces("张元素约与金代另一名医刘完素同时代。", "张元素为什么落第？")
     assert not introduces("张，中国人。", "张世昌的职业是什么？")  # one character is no subject
     assert not introduces("The city is large.", "The city is where?")  # Chinese questions only
-    w = Weights()
+    w = Ranking()
     plain = Features(0.5, 0.5, 0.5, 1.0, True, False)
     assert score(Features(0.5, 0.5, 0.5, 1.0, True, False, introduces=True), w) \
         == pytest.approx(score(plain, w) + w.introduction)
@@ -325,7 +326,7 @@ def test_headings_answer_nothing():
 
 
 def test_scores_across_languages_use_the_multilingual_channel():
-    w = Weights()
+    w = Ranking()
     same = Features(dense=0.6, multilingual=0.5, lexical=0.5, document=1.0, typed=True, cross=False)
     cross = Features(dense=0.0, multilingual=0.5, lexical=0.0, document=1.0, typed=True, cross=True)
     assert score(cross, w) > score(Features(0.0, 0.5, 0.0, 1.0, True, False), w)

@@ -132,3 +132,19 @@ def test_dataset_becomes_a_corpus_and_cases(tmp_path):
     assert [(c.id, c.answerable, c.sources) for c in cases] == [("q1", True, ["d1.txt"]),
                                                                 ("q2", False, [])]
     assert (tmp_path / "corpus" / "d1.txt").read_text().endswith("Body.")
+
+
+def test_the_halves_are_fixed_by_the_id_and_split_a_set_evenly():
+    from qa.evaluation import half_of, select_half
+
+    ids = [f"case-{n}" for n in range(2000)]
+    halves = [half_of(i) for i in ids]
+    assert halves == [half_of(i) for i in ids], "the same id always falls in the same half"
+    assert 900 < halves.count("tune") < 1100
+    cases = [Case(id=i, question="q") for i in ids[:50]]
+    tune, check = select_half(cases, "tune"), select_half(cases, "check")
+    assert {c.id for c in tune} | {c.id for c in check} == set(ids[:50])
+    assert not {c.id for c in tune} & {c.id for c in check}
+    assert select_half(cases, "all") == cases
+    with pytest.raises(EvalSetError, match="unknown half 'both'"):
+        select_half(cases, "both")

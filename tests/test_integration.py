@@ -236,6 +236,20 @@ def test_a_name_no_document_has_is_refused_and_named(service):
     assert not chongqing.abstained and "Leicester" in chongqing.answer
 
 
+def test_a_question_that_names_a_publication_and_a_date_is_answered_from_it(service):
+    answer = service.ask("What did the iChongqing article of June 2025 say about how many "
+                         "cooperative programs Chongqing hosts?")
+    assert not answer.abstained and "66" in answer.answer
+    assert answer.citations[0].source.startswith("ichongqing-")
+    assert "iChongqing" not in answer.query and "June 2025" not in answer.query
+    _quotes_are_exact(service, answer)
+    named = service.ask("According to the Jiangxi Provincial Education Department, which "
+                        "institution chairs the alliance?")
+    assert "Jiangxi University of Finance and Economics" in named.answer
+    refused = service.ask("What did the iChongqing article of June 2025 say about Harvard?")
+    assert refused.abstained and "Harvard" in refused.answer and "June" not in refused.answer
+
+
 def test_who_wrote_an_article_comes_from_its_byline(service):
     answer = service.ask("Who wrote the iChongqing article about Chongqing expanding international "
                          "education partnerships?")
@@ -312,6 +326,13 @@ def test_cli_eval_writes_reports_and_gates(tmp_path):
                                            "--min", "answer_accuracy=1.01"], env=env,
                            capture_output=True, text=True)
     assert gated.returncode == 1 and "gate failed: answer_accuracy" in gated.stderr
+    for half, expected in (("check", {"1"}), ("tune", {"2"})):  # ids "1" and "2" fall apart
+        split = subprocess.run(qa_command() + ["eval", str(cases), "--out", str(out),
+                                               "--half", half], env=env, capture_output=True,
+                               text=True)
+        assert split.returncode == 0, split.stderr
+        ids = {json.loads(line)["id"] for line in (out / "results.jsonl").read_text().splitlines()}
+        assert ids == expected and f"({half} half)" in (out / "report.md").read_text()
 
 
 def test_cli_eval_on_a_dataset_uses_its_own_index(tmp_path):

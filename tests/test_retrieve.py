@@ -261,7 +261,7 @@ def test_a_definition_is_preferred_only_where_some_candidate_gives_one(settings,
 
 
 def test_a_sentence_is_also_matched_as_read_after_the_one_before_it(settings, fake_embedder):
-    from qa.retrieve import DENSE_CONTEXT_SHARE
+    from qa.ranking import Ranking
     from qa.service import QAService, run_index
 
     first = "Chongqing hosts joint institutes."
@@ -273,15 +273,16 @@ def test_a_sentence_is_also_matched_as_read_after_the_one_before_it(settings, fa
     dense = {h.sentence.text: h.features.dense for h in hits}
     q, own_first, own_second, together = fake_embedder.embed(
         [question, first, second, f"{first} {second}"])
-    assert DENSE_CONTEXT_SHARE * float(q @ together) > float(q @ own_second)
-    assert np.isclose(dense[second], DENSE_CONTEXT_SHARE * float(q @ together), atol=1e-5)
+    assert Ranking().dense_context_share * float(q @ together) > float(q @ own_second)
+    assert np.isclose(dense[second], Ranking().dense_context_share * float(q @ together), atol=1e-5)
     assert np.isclose(dense[first], float(q @ own_first), atol=1e-5)  # nothing before it
 
 
 def test_the_sentence_introducing_a_chinese_questions_subject_scores_more(settings, fake_embedder):
     from dataclasses import replace
 
-    from qa.retrieve import Weights, score
+    from qa.ranking import Ranking
+    from qa.retrieve import score
     from qa.service import QAService, run_index
 
     lead = "张世昌（），中国足球运动员，司职守门员。"
@@ -292,7 +293,7 @@ def test_the_sentence_introducing_a_chinese_questions_subject_scores_more(settin
     assert by_text[lead].features.introduces
     assert not by_text["张世昌在河南建业只担任替补。"].features.introduces
     without = replace(by_text[lead].features, introduces=False)
-    assert by_text[lead].score == pytest.approx(score(without, Weights()) + Weights().introduction)
+    assert by_text[lead].score == pytest.approx(score(without, Ranking()) + Ranking().introduction)
 
 
 def test_a_sentence_with_no_word_beyond_the_questions_holds_no_answer(settings, fake_embedder):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from qa.ingest import LONG_SENTENCE_WORDS
 from qa.prompts import (ABSTAIN, ABSTAIN_NO_EMAIL, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE,
                         ABSTAIN_NOT_NEGATED, ABSTAIN_PROVENANCE, ABSTAIN_UNDATED, ABSTAIN_UNKNOWN)
+from qa.ranking import Ranking
 from qa.retrieve import Retrieval, merge
 from qa.questions import (STATES_RESULT, SCHOOL_WORDS, answer_type, asks_provenance, asks_reason,
                           matches_type, negated, states_negation)
@@ -15,26 +16,21 @@ from qa.text import clause_spans, term_set, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
 
 FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
-# A longer sentence is cut to the clauses that answer; one indexed whole is quoted whole. Measured
-# against 35: SQuAD accuracy 0.810 -> 0.826 (words per answer 26 -> 28), CMRC 0.748 -> 0.752,
-# domain unchanged (and its office page, its run-together words set apart, is answered whole).
+# A longer sentence is cut to the clauses that answer; one indexed whole is quoted whole
+# (docs/decisions.md, "Excerpt length").
 EXCERPT_WORDS = LONG_SENTENCE_WORDS
-FACTOID_MARGIN, LIST_MARGIN = 0.03, 0.10  # how close to the best a further sentence must score
 MAX_FACTOID, MAX_LIST = 2, 6
 # Kinds of answer that only a passage holding one gives, and what is said when none does: no date,
 # no answer to "when"; no percentage or ratio, no answer to "what share / what is the rate"; no
 # passage naming the role and who holds it, no answer to "who is the director of"; no address, no
-# answer to "what is the e-mail address". Measured on the three eval sets: dates refuse one more
-# unanswerable domain case, shares none beyond what their lower score already refused, roles one
-# (no set has an answerable role question: the tests ask one), e-mail none at the threshold but
-# one that scores just above 0.25, and none loses a case; for phone, web and country it cost a
-# CMRC case each (e-mail did too when first measured; re-measured at this release, none).
+# answer to "what is the e-mail address" (docs/decisions.md, "Kinds only a typed passage answers").
 ONLY_TYPED = {"date": ABSTAIN_UNDATED, "share": ABSTAIN_NO_SHARE, "person": ABSTAIN_NO_HOLDER,
               "email": ABSTAIN_NO_EMAIL}
 RESTATES = 100.0  # a run that only restates the question loses to any that says more
-CONTINUATION_MARGIN = 0.10  # how close to the best a sentence that goes on with it must score
-# or a next sentence that holds this many of the question's words the best one lacks: "The Upper
-# Rhine … was changed by a Rhine straightening program." "The rate of flow was increased…"
+# A next sentence that goes on with the best one (scoring within Ranking.continuation_margin of
+# it) is quoted with it when it points back at it, or holds this many of the question's words the
+# best one lacks: "The Upper Rhine … was changed by a Rhine straightening program." "The rate of
+# flow was increased…"
 COMPLEMENT_TERMS = 2
 # Questions whose answer may be a set. "Which X" counts: measured on evals/partnerships.jsonl,
 # treating it as a list question (more passages, excerpts less cut) answers more cases right.
@@ -162,14 +158,14 @@ def enumeration(text: str, start: int, end: int, inside: bool = True) -> list[tu
 
 
 def _enumerated(question: str, hits: list[Hit], documents: dict,
-                min_score: float) -> list[Passage]:
+                min_score: float, ranking: Ranking) -> list[Passage]:
     """The items of a numbered list that the best passage introduces (any question: the list
     answers what its lead-in names) or, for a list question, that holds the best passages."""
     if not hits or hits[0].score < min_score:
         return []
     listing = is_list_question(question)
     for hit in hits[:3] if listing else hits[:1]:
-        if hit.score < hits[0].score - LIST_MARGIN:
+        if hit.score < hits[0].score - ranking.list_margin:
             break
         s = hit.sentence
         text = documents.get(s.source, {}).get("text", "")
@@ -197,19 +193,23 @@ def _shares_the_question(hit: Hit, best: Hit) -> bool:
 
 
 def select_passages(question: str, hits: list[Hit], min_score: float,
-                    documents: dict | None = None, share: float = 1.0) -> list[Passage]:
+                    documents: dict | None = None, share: float = 1.0,
+                    ranking: Ranking | None = None) -> list[Passage]:
     """The best supporting passages: one or two for a fact, every item for a list question."""
-    if answer_type(question) in ONLY_TYPED:
+    ranking = ranking or Ranking()
+    kind = answer_type(question)
+    if kind in ONLY_TYPED and ranking.on("only_typed"):
         hits = [h for h in hits if _of_the_kind(h)]
-    if negated(question):
+    if ranking.on("negation") and negated(question):
         hits = [h for h in hits if states_negation(h.sentence.text, question)]
     if not hits or hits[0].score < min_score:
         return []
-    items = _enumerated(question, hits, documents or {}, min_score)
+    items = _enumerated(question, hits, documents or {}, min_score, ranking)
     if items:
         return items
     listing = is_list_question(question)
-    margin, budget = (LIST_MARGIN, LIST_WORDS) if listing else (FACTOID_MARGIN, FACTOID_WORDS)
+    margin, budget = (ranking.list_margin, LIST_WORDS) if listing else (ranking.factoid_margin,
+                                                                        FACTOID_WORDS)
     budget = min(budget, int(LIST_WORDS * share))  # two parts of a question: 120 words in all
     limit = MAX_LIST if listing else MAX_FACTOID
     best = hits[0].score
@@ -241,7 +241,7 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
             chosen[-1:] = sorted([passage, *more], key=lambda p: p.start)
             words += sum(word_count(p.text) for p in more)
         elif len(chosen) == 1:
-            statement = _statement(passage, question, hits, documents or {}, budget)
+            statement = _statement(passage, question, hits, documents or {}, budget, ranking)
             length = sum(word_count(p.text) for p in statement)
             if len(statement) > 1 and length <= budget:
                 chosen, words = statement, length
@@ -291,7 +291,7 @@ def _next_sentence(passage: Passage, hits: list[Hit], documents: dict) -> Passag
 
 
 def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict,
-               budget: int) -> list[Passage]:
+               budget: int, ranking: Ranking) -> list[Passage]:
     """The best passage with the sentences its statement spans: the one before it when it
     states a result and the question asks why ("The result was a depreciation…" after the
     sentence that gives the cause); the one it points back at when that one holds the answer
@@ -315,9 +315,9 @@ def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict
             if word_count(passage.text) > room:
                 passage = excerpt(passage.hit, question, room)
             out = [before, passage]
-    after = _next_sentence(passage, hits, documents)
+    after = _next_sentence(passage, hits, documents) if ranking.on("continuations") else None
     if (after and passage.end == s.sentence_span[1]
-            and after.hit.score >= passage.hit.score - CONTINUATION_MARGIN
+            and after.hit.score >= passage.hit.score - ranking.continuation_margin
             and (after.hit.sentence.leans_on == s.sentence_span
                  or len(_adds(question, passage.text, after.text)) >= COMPLEMENT_TERMS)
             and matches_type(kind, after.text, question)):
@@ -378,20 +378,21 @@ def provenance(question: str, retrieval: Retrieval, documents: dict) -> Answer |
                   retrieval.documents)
 
 
-def _refusal(question: str, hits: list[Hit], min_score: float) -> str:
+def _refusal(question: str, hits: list[Hit], min_score: float, ranking: Ranking) -> str:
     """Why no passage answers: the passages about it lack the kind of answer asked for, or state
     the positive of a negated question, or nothing scores `min_score`."""
     relevant = [h for h in hits if h.score >= min_score]
     kind = answer_type(question)
-    if relevant and kind in ONLY_TYPED and not any(map(_of_the_kind, relevant)):
+    if relevant and kind in ONLY_TYPED and ranking.on("only_typed") \
+            and not any(map(_of_the_kind, relevant)):
         return ONLY_TYPED[kind]
-    if relevant and negated(question):
+    if relevant and ranking.on("negation") and negated(question):
         return ABSTAIN_NOT_NEGATED
     return ABSTAIN.format(question=question.strip())
 
 
 def compose(question: str, retrieval: Retrieval, documents: dict, min_score: float,
-            share: float = 1.0) -> Answer:
+            share: float = 1.0, ranking: Ranking | None = None) -> Answer:
     """Build the answer from the retrieval; abstain when no sentence scores `min_score`.
     `share`: the part of the word budget this answer may use (one part of a question in two)."""
     if retrieval.unknown:
@@ -400,10 +401,11 @@ def compose(question: str, retrieval: Retrieval, documents: dict, min_score: flo
     answer = provenance(question, retrieval, documents)
     if answer is not None:
         return answer
-    chosen = select_passages(question, retrieval.hits, min_score, documents, share)
+    ranking = ranking or Ranking()
+    chosen = select_passages(question, retrieval.hits, min_score, documents, share, ranking)
     if not chosen:
-        return Answer(_refusal(question, retrieval.hits, min_score), True, [], retrieval.query,
-                      retrieval.documents)
+        return Answer(_refusal(question, retrieval.hits, min_score, ranking), True, [],
+                      retrieval.query, retrieval.documents)
     citations = []
     parts = []
     for n, passage in enumerate(chosen, start=1):
@@ -415,7 +417,8 @@ def compose(question: str, retrieval: Retrieval, documents: dict, min_score: flo
     return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents)
 
 
-def compose_parts(parts: list[tuple[str, Retrieval]], documents: dict, min_score: float) -> Answer:
+def compose_parts(parts: list[tuple[str, Retrieval]], documents: dict, min_score: float,
+                  ranking: Ranking | None = None) -> Answer:
     """One answer to a question asked in parts, from each part's retrieval; the parts share one
     answer's length, and a later part, which asks something else, does not quote a passage an
     earlier one quoted."""
@@ -425,7 +428,8 @@ def compose_parts(parts: list[tuple[str, Retrieval]], documents: dict, min_score
     for part, retrieval in parts:
         hits = [h for h in retrieval.hits
                 if (h.sentence.source, h.sentence.start, h.sentence.end) not in quoted]
-        answers.append(compose(part, replace(retrieval, hits=hits), documents, min_score, share))
+        answers.append(compose(part, replace(retrieval, hits=hits), documents, min_score, share,
+                               ranking))
         quoted.update((c.source, c.start, c.end) for c in answers[-1].citations)
     return combine(answers, merge([r for _, r in parts]))
 

@@ -217,10 +217,14 @@ def _progress_bar(desc: str, unit: str):
 @click.option("--max-answer-words", type=click.IntRange(min=1), default=None,
               help="An answer longer than this many words counts as wrong (SQuAD's target: the "
               "gold span within about 60 words).")
+@click.option("--half", type=click.Choice(["tune", "check", "all"]), default="all",
+              show_default=True,
+              help="Which cases to score, split by a hash of their id: choose rules and "
+              "weights on 'tune', report accuracy on 'check'.")
 @click.pass_context
 def eval_command(ctx: click.Context, files: tuple[Path, ...], out: Path, dataset: Path | None,
                  minimums: tuple[str, ...], maximums: tuple[str, ...],
-                 max_answer_words: int | None) -> None:
+                 max_answer_words: int | None, half: str) -> None:
     """Score answers on eval sets (JSON Lines FILES, or a public --dataset) and write a report."""
     import tempfile
 
@@ -246,6 +250,7 @@ def eval_command(ctx: click.Context, files: tuple[Path, ...], out: Path, dataset
                     close()
             else:
                 cases = evaluation.load_cases(files)
+            cases = evaluation.select_half(cases, half)
             service = QAService(settings)
             update, close = _progress_bar("asking", "case")
             try:
@@ -257,6 +262,8 @@ def eval_command(ctx: click.Context, files: tuple[Path, ...], out: Path, dataset
     overall = evaluation.metrics(results)
     by_kind = evaluation.metrics_by_kind(results)
     title = str(dataset) if dataset else ", ".join(str(f) for f in files)
+    if half != "all":
+        title += f" ({half} half)"
     evaluation.write_report(out, results, overall, by_kind, title)
     click.echo(evaluation.markdown_table({"all": overall}))
     click.echo(f"report: {out / 'report.md'}")

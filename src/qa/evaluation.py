@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import statistics
@@ -59,6 +60,22 @@ def load_cases(paths: Iterable[Path]) -> list[Case]:
     if duplicated:
         raise EvalSetError(f"case ids used more than once: {', '.join(duplicated[:5])}")
     return cases
+
+
+HALVES = ("tune", "check", "all")
+
+
+def half_of(case_id: str) -> str:
+    """The half a case belongs to, fixed by a hash of its id: rules, weights and thresholds are
+    chosen on "tune"; the figures reported as accuracy come from "check"."""
+    return "tune" if hashlib.sha256(case_id.encode("utf-8")).digest()[0] % 2 == 0 else "check"
+
+
+def select_half(cases: list[Case], half: str) -> list[Case]:
+    """The cases of one half ("tune" or "check"), or all of them ("all")."""
+    if half not in HALVES:
+        raise EvalSetError(f"unknown half {half!r}; valid: {', '.join(HALVES)}")
+    return cases if half == "all" else [c for c in cases if half_of(c.id) == half]
 
 
 # --- scoring -------------------------------------------------------------------

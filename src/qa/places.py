@@ -143,8 +143,7 @@ def _made_of(text: str, words: set[str]) -> bool:
 
 def _segments(text: str) -> list[str]:
     """jieba's search-engine segmentation: the words of a Chinese text and the words inside
-    them ("美国大学": 美国, 国大, 大学, 美国大学). (Not in qa.text, whose code is part of the
-    index's fingerprint: a change there rebuilds every index.)"""
+    them ("美国大学": 美国, 国大, 大学, 美国大学)."""
     if not has_chinese(text):
         return []
     import jieba

@@ -167,9 +167,8 @@ _ABOUT_DOCUMENT = re.compile(r"\b(article|report|story|piece|news|page|release|p
 
 # A question that asks what is not so ("Which region did not invent…") is answered only by a
 # passage that says something is not so; one that states the positive ("…invented the machine
-# gun") does not answer it. Passages may negate in more ways than the question's words. Measured:
-# SQuAD abstention recall 0.248 -> 0.333 (11 of its 129 unanswerable questions negate an answerable
-# one), no answerable case lost in the three eval sets.
+# gun") does not answer it. Passages may negate in more ways than the question's words
+# (docs/decisions.md, "Negated questions").
 _NEGATORS = r"not|never|no|none|nor|neither|cannot|without"
 _NEGATION = re.compile(rf"\b({_NEGATORS})\b|n[’']t\b|\bnon-", re.I)
 _STATES_NEGATION = re.compile(

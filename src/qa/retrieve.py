@@ -12,6 +12,7 @@ import bisect
 import itertools
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -21,6 +22,8 @@ import numpy as np
 from qa.embedders import Embedder
 from qa.places import (chinese_countries, chinese_places, country_names, mentions_country,
                        names_any)
+from qa.mentions import DocumentMentions
+from qa.ranking import Ranking
 from qa.questions import (STATES_RESULT, answer_type, initialisms, introduces, matches_type,
                           names)
 from qa.store import ChromaStore
@@ -31,18 +34,16 @@ RRF_K = 60
 # kinds of answer that only some passages could give: others are marked down only where one does
 PREFERRED_KINDS = ("alias", "definition", "place", "era")
 CHANNEL_DEPTH = 20  # items each channel ranks before fusion
-# Documents are ranked on whole sentences (runs of clauses are stored apart): measured on CMRC,
-# letting a long sentence's runs take places in the channel's list cost hit@1 (0.796 -> 0.756).
+# Documents are ranked on whole sentences (runs of clauses are stored apart; docs/decisions.md).
 DOCUMENTS_RETURNED = 10
 RERANK_DEPTH = 20  # best sentences a cross-encoder re-scores
 RERANK_SHARE = 0.7  # the cross-encoder's share of a re-ranked sentence's score
-CONTEXT_SHARE = 0.8  # how much the previous sentence's words count towards a sentence's match
-# and how much MiniLM's similarity of the two read together counts ("The city now hosts…" after
-# the sentence that names Chongqing: 0.31 -> 0.64); measured 0.8, 0.9 and 1.0 on the three sets
-DENSE_CONTEXT_SHARE = 0.9
 CARRIED_SHARE = 0.5  # how much a follow-up's words from earlier turns count against its own
 ANTECEDENT_REACH = 3  # sentences back in its paragraph where "the conference" is looked for
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w.]?\d)(?![A-Za-z])")
+# a number the question names; one that touches a Han character is still that number (2022年)
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)*(?![\w.]?\d)(?![A-Za-z])")
+_MONTHS = ("january february march april may june july august september october november "
+           "december").split()
 NAME_HITS = 3  # a name in the question must be in a document of one of the best sentences
 NAME_PREFIX = 5  # letters of a name that must match some word there
 NAME_SIMILARITY = 0.6  # or: multilingual similarity of a name to some word there
@@ -54,26 +55,6 @@ NAME_FORM_LEAST = 4  # letters the shorter form keeps
 TermWeights = dict[frozenset[str], float]  # a query term (the words that stand for it) -> weight
 # sentences of some documents and their vectors: MiniLM, MiniLM in context, USE (row per sentence)
 Loaded = tuple[list, np.ndarray, np.ndarray, np.ndarray]
-
-
-@dataclass(frozen=True)
-class Weights:
-    """How the features of a sentence add up to its score (chosen with benchmarks/tune.py)."""
-
-    dense: float = 0.25  # MiniLM similarity of question and sentence
-    multilingual: float = 0.10  # USE similarity of question and sentence
-    lexical: float = 0.25  # IDF-weighted share of the question's terms in the sentence
-    document: float = 0.0  # fused rank of the sentence's document
-    wrong_type: float = 0.15  # taken off when a sentence holds no answer of the kind asked for
-    # added when a sentence opens by introducing what a Chinese question asks about ("张世昌（），
-    # 中国足球运动员…" for "张世昌的职业是什么？"); CMRC accuracy 0.856 -> 0.888 at 0.04 (0.03 and 0.05:
-    # 0.884, 0.06: 0.880); English questions never meet it
-    introduction: float = 0.04
-    cross_offset: float = 0.20  # added to USE similarity across languages, which runs lower
-    # RRF weight of each channel: dense, USE, BM25. BM25 at 1.75 was measured best on the domain
-    # set, SQuAD and CMRC together (hit@5 0.975 -> 0.983 and 0.960 -> 0.968; nothing fell).
-    channels: tuple[float, float, float] = (1.0, 1.0, 1.75)
-    sentence_documents: int = 4  # documents whose sentences are scored
 
 
 @dataclass(frozen=True)
@@ -95,7 +76,7 @@ class Retrieval:
     unknown: list[str] = field(default_factory=list)  # names, numbers no document here has
 
 
-def score(f: Features, w: Weights) -> float:
+def score(f: Features, w: Ranking) -> float:
     """A sentence's score from its features."""
     if f.cross:  # MiniLM means nothing across languages: USE stands in, words are translated
         text = (w.dense + w.multilingual) * (f.multilingual + w.cross_offset) + w.lexical * f.lexical
@@ -103,6 +84,17 @@ def score(f: Features, w: Weights) -> float:
         text = w.dense * f.dense + w.multilingual * f.multilingual + w.lexical * f.lexical
     return (text + w.document * f.document - (0.0 if f.typed else w.wrong_type)
             + (w.introduction if f.introduces else 0.0))
+
+
+@lru_cache(maxsize=10_000)
+def _whole_word(word: str) -> re.Pattern:
+    """The word standing as a word of its own, not inside another."""
+    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+
+
+def asks(text: str) -> bool:
+    """A sentence that is itself a question."""
+    return text.rstrip(" \t\n\"'”’）)」』").endswith(("?", "？"))
 
 
 @lru_cache(maxsize=100_000)
@@ -332,12 +324,12 @@ def _contexts(items: list) -> dict[str, str]:
 
 class Retriever:
     def __init__(self, store: ChromaStore, embedder: Embedder, multilingual: Embedder | None,
-                 documents: dict, weights: Weights | None = None, reranker=None) -> None:
+                 documents: dict, ranking: Ranking | None = None, reranker=None) -> None:
         self.store = store
         self.embedder = embedder
         self.multilingual = multilingual
         self.documents = documents
-        self.weights = weights or Weights()
+        self.ranking = ranking or Ranking()
         self.lexical = Lexical(store)
         self.reranker = reranker
         self.translator = Translator(multilingual, documents) if multilingual else None
@@ -347,11 +339,17 @@ class Retriever:
         # terms, and those of it and the text it leans on
         self._leans_on: dict[tuple[str, int], Span] = {}  # (source, start) of a sentence that
         # points back: the sentence it points at
+        self._named_by_metadata: tuple[str, dict[str, set[str]]] | None = None
+        self._mentions: DocumentMentions | None = None
 
     def search(self, query: str, focus: str | None = None) -> Retrieval:
         """Rank documents and sentences for `query`; `focus` is the question itself where the
         query also carries words of earlier turns (a follow-up), whose words then count more."""
-        w = self.weights
+        w = self.ranking
+        named_documents: list[str] = []
+        if w.on("metadata_mentions"):  # "the iChongqing article of June 2025": picks documents
+            query, named_documents = self.mentions().strip(query)
+            focus = self.mentions().strip(focus)[0] if focus else focus
         dense_q = self.embedder.embed([query])[0]
         multi_q = self.multilingual.embed([query])[0] if self.multilingual else None
         query_terms = terms(query)
@@ -360,7 +358,11 @@ class Retriever:
                         "sentences_ml", multi_q, CHANNEL_DEPTH)]
                     if multi_q is not None else [],
                     self.lexical.rank(query_terms, CHANNEL_DEPTH)]
-        fused = _fuse(rankings, w.channels)
+        channels = w.channels
+        if named_documents:  # the documents the question names, as a channel of their own
+            rankings.append(named_documents)
+            channels = (*channels, max(channels))
+        fused = _fuse(rankings, channels)
         ranked = sorted(fused, key=fused.get, reverse=True)
         documents = [{"source": s, "title": self.documents[s]["title"], "score": round(fused[s], 4)}
                      for s in ranked[:DOCUMENTS_RETURNED]]
@@ -371,8 +373,13 @@ class Retriever:
                                dense_q, multi_q, weights)
         if self.reranker is not None:
             hits = rerank(self.reranker, query, hits)
-        return Retrieval(query, hits, by_best_sentence(documents, hits),
-                         self.unknown_names(focus or query, hits))
+        unknown = self.unknown_names(focus or query, hits) if w.on("unknown_names") else []
+        return Retrieval(query, hits, by_best_sentence(documents, hits), unknown)
+
+    def mentions(self) -> DocumentMentions:
+        if self._mentions is None:
+            self._mentions = DocumentMentions(self.documents)
+        return self._mentions
 
     def dense_ranking(self, dense_q: np.ndarray, chinese: bool) -> list[str]:
         """Documents by MiniLM, which was trained on English: its ranking counts for an English
@@ -396,8 +403,13 @@ class Retriever:
         else ("Who led the reinforcements in 1765?" of a text that says 1760)."""
         sources = list(dict.fromkeys(h.sentence.source for h in hits[:NAME_HITS]))
         texts = [self.documents[s].get("text", "") for s in sources]
-        out = [n for n in dict.fromkeys(_NUMBER.findall(question))
-               if not any(n in text for text in texts)]
+        named_by_metadata, dated = self._metadata() if self.ranking.on("metadata_names") \
+            else ("", {})
+        numbers = [n.lstrip("0") or n for n in
+                   dict.fromkeys(_NUMBER.findall(unicodedata.normalize("NFKC", question)))]
+        # a year some document is dated counts; so do its month and day, beside that year
+        by_date = set(dated).union(*(dated[n] for n in numbers if n in dated))
+        out = [n for n in numbers if not any(n in text for text in texts) and n not in by_date]
         for place, english in chinese_places(question).items():
             if not any(place in text for text in texts) and not any(
                     term_set(name) <= words for name in english
@@ -408,6 +420,8 @@ class Retriever:
                                               for text in texts):
                 out.append(country)
         for name in names(question):
+            if _whole_word(name.lower()).search(named_by_metadata):
+                continue  # a publisher, author or month some document's metadata gives
             term = stem(name.lower())
             if any(term in words or term[:NAME_PREFIX] in prefixes
                    for words, prefixes in map(self._vocabulary, sources)):
@@ -421,6 +435,26 @@ class Retriever:
             elif not (self.translator and self.translator.neighbour(name, sources)):
                 out.append(name)
         return out
+
+    def _metadata(self) -> tuple[str, dict[str, set[str]]]:
+        """What the documents' metadata names, corpus-wide: their publishers, authors and the
+        months of their dates (as one lower-case text), and the years of their dates, each with
+        the months and days dated in it. A question that names a publication, a writer or a
+        date asks about documents, not about something their text must say ("the TechCrunch
+        article of 2023-11-24")."""
+        if self._named_by_metadata is None:
+            named: list[str] = []
+            dated: dict[str, set[str]] = {}
+            for doc in self.documents.values():
+                named += [str(doc.get("publisher") or ""), str(doc.get("author") or "")]
+                parts = [p.lstrip("0") or p for p in re.findall(r"\d+", str(doc.get("date") or ""))]
+                if parts and len(parts[0]) == 4:
+                    dated.setdefault(parts[0], set()).update(parts[1:3])
+                if len(parts) >= 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+                    month = _MONTHS[int(parts[1]) - 1]
+                    named += [month, month[:3], month[:4]]  # June, Jun; Sept
+            self._named_by_metadata = ("\n".join(named).lower(), dated)
+        return self._named_by_metadata
 
     def _vocabulary(self, source: str) -> tuple[frozenset[str], set[str]]:
         """A document's terms and their first letters."""
@@ -436,7 +470,10 @@ class Retriever:
         if not sources:
             return []
         items, vectors, in_context, ml_vectors = self._load_sentences(sources)
-        dense = np.maximum(vectors @ dense_q, DENSE_CONTEXT_SHARE * (in_context @ dense_q))
+        rules = self.ranking
+        in_context_share = rules.dense_context_share if rules.on("sentence_context") else 0.0
+        context_share = rules.context_share if rules.on("sentence_context") else 0.0
+        dense = np.maximum(vectors @ dense_q, in_context_share * (in_context @ dense_q))
         multi = ml_vectors @ multi_q if multi_q is not None else np.zeros(len(items))
         kind = answer_type(question)  # what the question asks, not the turn it leans on
         if kind in PREFERRED_KINDS and not any(matches_type(kind, i.text, question) for i in items):
@@ -449,30 +486,33 @@ class Retriever:
         for item, d, m in zip(items, dense, multi):
             if item.metadata.get("sentence_start", -1) < 0 and is_heading(item.text):
                 continue
+            if rules.on("asking_sentences") and asks(item.text):  # a sentence that asks ("…开幕式总导演是谁？") answers nothing
+                continue
             meta = item.metadata
             # a sentence of a Chinese document is Chinese; one of another quotes some at most
             cross = multi_q is not None and chinese_question != (has_chinese(item.text) and (
                 same_language(self.documents[meta["source"]], True) or mostly_chinese(item.text)))
             whole = meta.get("sentence_start", -1) < 0
             leans_on = self._leans_on.get(
-                (meta["source"], meta["start"] if whole else meta["sentence_start"]))
+                (meta["source"], meta["start"] if whole else meta["sentence_start"])) \
+                if rules.on("leaning_sentences") else None
             weights = translated if cross else term_weights
             # a sentence often leans on the one before it ("these partnerships ... total 75")
             own, with_context = self._terms[item.id]
             lexical = max(self.lexical.coverage(weights, own),
-                          CONTEXT_SHARE * self.lexical.coverage(weights, with_context))
+                          context_share * self.lexical.coverage(weights, with_context))
             features = Features(
                 dense=float(d), multilingual=float(m), lexical=lexical,
                 document=fused[meta["source"]], cross=cross,
-                introduces=introduces(item.text, question),
+                introduces=rules.on("introductions") and introduces(item.text, question),
                 # a sentence of nothing but the question's words ("九号风球（）。") answers nothing
-                typed=(cross or not own <= asked) and (matches_type(kind, item.text, question) or (
+                typed=(cross or not own <= asked or not rules.on("restating_sentences")) and (matches_type(kind, item.text, question) or (
                     whole and leans_on is not None  # "During the conference…": its date is there
                     and matches_type(kind, leans_on[2], question))))
             sentence = Sentence(item.id, meta["source"], item.text, meta["start"], meta["end"],
                                 meta.get("sentence_start", -1), meta.get("sentence_end", -1),
                                 leans_on[:2] if leans_on else None)
-            hits.append(Hit(sentence, meta["title"], score(features, self.weights), features))
+            hits.append(Hit(sentence, meta["title"], score(features, rules), features))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits
 
@@ -517,7 +557,7 @@ class Retriever:
             if k >= 0:
                 self._leans_on[(source, start)] = before[k]
 
-    def rescore(self, retrieval: Retrieval, weights: Weights) -> Retrieval:
+    def rescore(self, retrieval: Retrieval, weights: Ranking) -> Retrieval:
         """The same candidates scored with other weights (for tuning)."""
         hits = [replace(h, score=score(h.features, weights)) for h in retrieval.hits]
         hits.sort(key=lambda h: h.score, reverse=True)

@@ -18,6 +18,7 @@ from qa.generate import generate, rewrite_query
 from qa.index import IndexReport, Progress, build_index, built_by_this_version, open_index
 from qa.llms import make_chat_model
 from qa.prompts import ABSTAIN
+from qa.ranking import Ranking
 from qa.rerankers import make_reranker
 from qa.retrieve import Retrieval, Retriever, merge
 from qa.types import Answer
@@ -97,7 +98,8 @@ class QAService:
     """Answers questions from the index: retrieval, then answer composition, as one LCEL chain."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
-                 multilingual: Embedder | None = None, llm=None) -> None:
+                 multilingual: Embedder | None = None, llm=None,
+                 ranking: Ranking | None = None) -> None:
         from langchain_core.runnables import RunnableLambda
 
         self.settings = settings
@@ -107,8 +109,9 @@ class QAService:
         self.embedder = embedder or make_embedder(settings)
         if multilingual is None and manifest["settings"].get("multilingual_model"):
             multilingual = make_multilingual(manifest["settings"]["multilingual_model"])
+        self.ranking = ranking or Ranking()
         self.retriever = Retriever(self.store, self.embedder, multilingual, self.documents,
-                                   reranker=make_reranker(settings.reranker))
+                                   self.ranking, reranker=make_reranker(settings.reranker))
         self.llm = llm if llm is not None else make_chat_model(settings)
         # one search at a time: each already uses both cores (BLAS), and searches side by side
         # only contend for them and for the interpreter
@@ -143,7 +146,8 @@ class QAService:
 
     def _compose(self, state: dict) -> dict:
         started = time.perf_counter()
-        answer = compose_parts(state["parts"], self.documents, self.settings.min_score)
+        answer = compose_parts(state["parts"], self.documents, self.settings.min_score,
+                               self.ranking)
         state["timings_ms"]["answer"] = (time.perf_counter() - started) * 1000
         return {**state, "answer": answer} if self.llm is not None else answer
 
