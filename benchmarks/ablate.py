@@ -38,7 +38,8 @@ def open_sets(work: Path, names: list[str]) -> dict[str, tuple[QAService, list, 
         else:
             continue
         settings = load_settings(corpus_dir=corpus, index_dir=work / name / "index")
-        run_index(settings)  # nothing to do where baseline.py left the index
+        if not (settings.index_dir / "CURRENT").exists():  # else as baseline.py left it
+            run_index(settings)
         out[name] = (QAService(settings), cases, max_words)
     return out
 

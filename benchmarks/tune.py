@@ -1,14 +1,15 @@
 """Choose the sentence-score weights and the abstention threshold by measurement.
 
+Choices are made on the tune half of each set only (`qa eval --half tune`); the figures of the
+best settings are then printed for both halves, the check half being what to report.
 Retrieves every case once, then re-scores the candidates under each weight setting of a grid,
 composes the answers and scores them as `qa eval` does. For each setting the abstention
 threshold is swept; the objective is overall accuracy (answerable cases answered correctly,
 unanswerable ones abstained on), optionally among the settings that keep false abstention under
-a bound. Prints the best settings on the tuning sets and, for them, the figures on the held-out
-sets.
+a bound.
 
-Run: .venv/bin/python benchmarks/tune.py --tune evals/partnerships.jsonl ../shared/data/squad2-dev-sample \
-         [--max-false-abstention 0.1] [--check ../shared/data/cmrc2018-dev-sample] [--work DIR]
+Run: .venv/bin/python benchmarks/tune.py --sets evals/partnerships.jsonl ../shared/data/squad2-dev-sample \
+         ../shared/data/cmrc2018-dev-sample [--max-false-abstention 0.1] [--work DIR]
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from qa.answer import compose_parts
 from qa.config import load_settings
-from qa.evaluation import Case, dataset_to_corpus, load_cases, score_case
+from qa.evaluation import Case, dataset_to_corpus, load_cases, score_case, select_half
 from qa.ranking import Ranking
 from qa.service import QAService, run_index
 
@@ -48,7 +49,7 @@ def evaluate(service, cases, retrievals, weights: Ranking) -> list[tuple[float, 
         rescored = [(q, service.retriever.rescore(r, weights)) for q, r in parts]
         best = max((r.hits[0].score for _, r in rescored if r.hits and not r.unknown),
                    default=-1.0)
-        answer = compose_parts(rescored, service.documents, min_score=-1.0)
+        answer = compose_parts(rescored, service.documents, min_score=-1.0, ranking=weights)
         correct = bool(score_case(case, answer)["correct"]) if case.answerable else False
         rows.append((-1.0 if answer.abstained else best, case.answerable, correct))
     return rows
@@ -85,8 +86,7 @@ def load_set(spec: str, tmp: Path) -> tuple[QAService, list[Case]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tune", nargs="+", required=True, help="eval files or dataset folders")
-    parser.add_argument("--check", nargs="*", default=[], help="held-out eval files or datasets")
+    parser.add_argument("--sets", nargs="+", required=True, help="eval files or dataset folders")
     parser.add_argument("--max-false-abstention", type=float, default=1.0,
                         help="only settings that refuse at most this share of answerable cases, "
                         "on every tuning set")
@@ -95,8 +95,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
-        tune = [load_set(s, work) for s in args.tune]
-        check = [load_set(s, work) for s in args.check]
+        loaded = [load_set(s, work) for s in args.sets]
+        tune = [(svc, select_half(cases, "tune")) for svc, cases in loaded]
+        check = [(svc, select_half(cases, "check")) for svc, cases in loaded]
         tune_retrievals = [retrieve_all(svc, cases) for svc, cases in tune]
         results = []
         for values in itertools.product(*GRID.values()):
@@ -110,17 +111,18 @@ def main() -> None:
                 objective = sum(a["overall"] for a in per_set) / len(per_set)
                 results.append((objective, weights, threshold, per_set))
         results.sort(key=lambda r: r[0], reverse=True)
-        print("best settings on the tuning sets:")
+        print("best settings on the tune halves:")
         for objective, weights, threshold, per_set in results[:5]:
             shown = {k: getattr(weights, k) for k in GRID}
             print(f"  objective {objective:.3f}  min_score {threshold}  {shown}")
-            for spec, a in zip(args.tune, per_set):
-                print(f"      {spec}: " + ", ".join(f"{k} {v:.3f}" for k, v in a.items()))
+            for spec, a in zip(args.sets, per_set):
+                print(f"      {spec} (tune): " + ", ".join(f"{k} {v:.3f}" for k, v in a.items()))
         objective, weights, threshold, _ = results[0]
-        for spec, (svc, cases) in zip(args.check, check):
+        print("the best on the check halves, which chose nothing:")
+        for spec, (svc, cases) in zip(args.sets, check):
             rows = evaluate(svc, cases, retrieve_all(svc, cases), weights)
             a = accuracy(rows, threshold)
-            print(f"held out {spec}: " + ", ".join(f"{k} {v:.3f}" for k, v in a.items()))
+            print(f"  {spec} (check): " + ", ".join(f"{k} {v:.3f}" for k, v in a.items()))
 
 
 if __name__ == "__main__":

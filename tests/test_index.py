@@ -153,3 +153,28 @@ def test_items_and_vectors_are_read_by_id_and_no_ids_read_none(settings, fake_em
     assert ids == [] and got.size == 0  # not every vector, as Chroma reads no ids
     assert store.get("sentences", ids=[], with_vectors=True)[0] == []
     store.close()
+
+
+def test_links_out_of_the_corpus_are_never_read(settings, fake_embedder, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    corpus = settings.corpus_dir
+    (corpus / "passwd_link.txt").symlink_to(outside / "secret.txt")  # a file outside
+    (corpus / "elsewhere").symlink_to(outside, target_is_directory=True)  # a folder outside
+    (corpus / "loop").symlink_to(corpus, target_is_directory=True)  # a loop
+    (corpus / "gone.txt").symlink_to(tmp_path / "nothing.txt")  # a dangling link
+    inside = corpus / "sub"
+    inside.mkdir()
+    (inside / "note.txt").write_text("The Lotus Institute partners with Lakeside University.")
+    (corpus / "note_link.txt").symlink_to(inside / "note.txt")  # a link inside: followed
+    report = run_index(settings, fake_embedder, multilingual=None)
+    indexed = read_manifest(current_generation(settings.index_dir))["documents"]
+    assert "passwd_link.txt" not in indexed and "gone.txt" not in indexed
+    assert not any(s.startswith(("elsewhere/", "loop/")) for s in indexed)
+    assert {"sub/note.txt", "note_link.txt"} <= set(indexed)
+    assert all("root:x:0:0" not in d.get("text", "") for d in indexed.values())
+    warnings = "\n".join(report.skipped)
+    for name in ("passwd_link.txt", "gone.txt", "elsewhere", "loop"):
+        assert name in warnings
+    assert str(tmp_path) not in warnings, "warnings name files relative to the corpus"

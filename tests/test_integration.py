@@ -292,6 +292,21 @@ def test_cli_index_and_ask_json(tmp_path):
     assert "run `qa index` to rebuild it" in old.stderr
 
 
+def test_cli_never_indexes_a_link_out_of_the_corpus(tmp_path):
+    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    (tmp_path / "corpus" / "passwd_link.txt").symlink_to("/etc/passwd")
+    env = {**os.environ, "QA_CORPUS_DIR": str(tmp_path / "corpus"),
+           "QA_INDEX_DIR": str(tmp_path / "index")}
+    indexed = subprocess.run(qa_command() + ["index"], env=env, capture_output=True, text=True)
+    assert indexed.returncode == 0
+    assert "passwd_link.txt: a link to outside the corpus folder" in indexed.stderr
+    asked = subprocess.run(qa_command() + ["ask", "Which user has the shell /usr/sbin/nologin?",
+                                           "--json"], env=env, capture_output=True, text=True)
+    answer = json.loads(asked.stdout)
+    assert answer["abstained"] and "nologin" not in json.dumps(answer["citations"])
+    assert all(c["source"] != "passwd_link.txt" for c in answer["citations"])
+
+
 def test_cli_errors_are_messages_not_tracebacks(tmp_path):
     env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "none")}
     missing = subprocess.run(qa_command() + ["ask", "Who?"], env=env, capture_output=True, text=True)

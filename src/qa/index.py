@@ -159,7 +159,7 @@ def build_index(
 
         to_load: list[tuple[Path, str]] = []
         present: set[str] = set()
-        for path in list_corpus(corpus_dir):
+        for path in list_corpus(corpus_dir, report.skipped.append):
             source = path.relative_to(corpus_dir).as_posix()
             try:
                 digest = file_hash(path)

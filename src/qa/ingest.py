@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -347,15 +348,34 @@ def load_document(path: Path, root: Path) -> SourceDoc:
     )
 
 
-def list_corpus(root: Path) -> list[Path]:
-    """Corpus files in a stable order (hidden files and sidecars are left out)."""
-    return sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+def list_corpus(root: Path, on_skip: Callable[[str], None] | None = None) -> list[Path]:
+    """Corpus files in a stable order (hidden files and sidecars are left out).
+
+    The corpus is its folder and nothing else: a link to a file is followed only where it ends
+    inside the corpus folder, and links to folders are not walked (so no loop, and nothing
+    outside is listed); each link left out is reported through `on_skip`."""
+    base = root.resolve()
+    found = []
+    for folder, subfolders, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for d in subfolders:
+            if (here / d).is_symlink() and on_skip:
+                on_skip(f"{(here / d).relative_to(root).as_posix()}: a link to a folder, "
+                        "not followed")
+        for name in files:
+            path = here / name
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(base) or not target.is_file():
+                    if on_skip:
+                        on_skip(f"{path.relative_to(root).as_posix()}: a link to outside the "
+                                "corpus folder (or to nothing), not read")
+                    continue
+            found.append(path)
+    return sorted(found)
 
 
 def load_corpus(root: Path, on_skip: Callable[[str], None] | None = None) -> list[SourceDoc]:
