@@ -16,7 +16,8 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
                     -DGGML_BMI2=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
                     -DLLAMA_BUILD_TOOLS=OFF
 
-# The domain eval's gates: what the assistant reaches today, so that a regression fails CI.
+# The domain eval's gates, on its check half (the cases no rule or weight was chosen on): what the
+# assistant reaches today, so that a regression fails CI.
 EVAL_GATES := --min answer_accuracy=0.93 --min citation_precision=0.95 --min hit@1=0.95 \
               --min abstention_recall=0.9 --max false_abstention_rate=0.05
 
@@ -56,7 +57,8 @@ test: test-deps
 	$(BIN)/pytest
 
 eval: index
-	$(BIN)/qa eval evals/partnerships.jsonl --out reports/partnerships $(EVAL_GATES)
+	$(BIN)/qa eval evals/partnerships.jsonl --half check --max-answer-words 120 \
+	  --out reports/partnerships $(EVAL_GATES)
 
 bench: index
 	$(BIN)/python benchmarks/core.py

@@ -42,6 +42,7 @@ CARRIED_SHARE = 0.5  # how much a follow-up's words from earlier turns count aga
 ANTECEDENT_REACH = 3  # sentences back in its paragraph where "the conference" is looked for
 # a number the question names; one that touches a Han character is still that number (2022年)
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)*(?![\w.]?\d)(?![A-Za-z])")
+_NUMBER_APART = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w.]?\d)(?![A-Za-z])")  # rule off
 _MONTHS = ("january february march april may june july august september october november "
            "december").split()
 NAME_HITS = 3  # a name in the question must be in a document of one of the best sentences
@@ -406,7 +407,8 @@ class Retriever:
         named_by_metadata, dated = self._metadata() if self.ranking.on("metadata_names") \
             else ("", {})
         numbers = [n.lstrip("0") or n for n in
-                   dict.fromkeys(_NUMBER.findall(unicodedata.normalize("NFKC", question)))]
+                   dict.fromkeys((_NUMBER if self.ranking.on("han_numbers") else _NUMBER_APART)
+                                 .findall(unicodedata.normalize("NFKC", question)))]
         # a year some document is dated counts; so do its month and day, beside that year
         by_date = set(dated).union(*(dated[n] for n in numbers if n in dated))
         out = [n for n in numbers if not any(n in text for text in texts) and n not in by_date]
