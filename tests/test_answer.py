@@ -76,6 +76,17 @@ def test_bad_questions_are_refused_clearly(bad):
         validate_question(bad, 100)
 
 
+@pytest.mark.parametrize("text", ["Who \ud800 partners?", "Who\x00 partners?", "Who\x1b[2J?",
+                                  "Who\x7f partners?"])
+def test_characters_that_are_not_text_are_refused(text):
+    with pytest.raises(BadQuestion, match="not text"):
+        validate_question(text, 100)
+
+
+def test_tabs_and_line_breaks_are_text():
+    assert validate_question("Which\tuniversity\r\npartners?", 100)
+
+
 def test_overlong_question_names_the_limit():
     with pytest.raises(BadQuestion, match="limit is 100"):
         validate_question("x" * 101, 100)

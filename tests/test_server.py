@@ -123,3 +123,19 @@ def test_real_server_api_and_gradio_client(indexed_corpus):
         result = Client(server.url + "/", verbose=False).predict(QUESTION, [], api_name="/ask")
         assert "Jiangxi University of Finance and Economics" in result["answer"]
         assert result["citations"][0]["quote"] in result["answer"]
+
+
+@pytest.mark.parametrize("body, status, says", [
+    ('{"question": "\\ud800 which university?"}', 422, "question: Input should be a valid string"),
+    ('{"question": "which\\u0000 university?"}', 400, "not text"),
+    ('{"question": NaN}', 422, "question"),
+    ('{"question": Infinity}', 422, "question"),
+    ('{"question": "Who?", "history": [{"role": "user", "content": "\\udfff"}]}', 422,
+     "history.0.content"),
+])
+def test_invalid_text_gets_a_4xx_that_explains_it(client, body, status, says):
+    response = client.post("/api/ask", content=body.encode(),
+                           headers={"content-type": "application/json"})
+    assert response.status_code == status, response.text
+    assert says in response.json()["error"]
+    assert "Traceback" not in response.text and "NaN" not in response.text

@@ -8,6 +8,7 @@
 """
 
 import json
+import logging
 import threading
 import time
 from collections import defaultdict, deque
@@ -20,6 +21,7 @@ from pydantic import BaseModel, Field
 from qa.config import Settings
 from qa.errors import BadQuestion, IndexMissing, QAError
 
+log = logging.getLogger("qa.api")
 MAX_BODY_BYTES = 64 * 1024
 MAX_HISTORY_TURNS = 40
 
@@ -97,11 +99,22 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
             return JSONResponse({"error": f"request body over {MAX_BODY_BYTES} bytes"}, 413)
         try:
             response = await call_next(request)
-        except Exception:  # never a traceback or a server path to the user
+        except Exception:  # never a traceback or a server path to the user, but in the log
+            log.exception("error answering %s %s", request.method, request.url.path)
             response = JSONResponse({"error": "internal error; the server log has details"}, 500)
         response.headers["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors}"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
+
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        """A 422 that says which field is wrong, without echoing its value (NaN cannot be
+        written as JSON, and a value is the client's own)."""
+        problems = "; ".join(f"{'.'.join(map(str, e.get('loc', ())[1:])) or 'body'}: {e.get('msg')}"
+                             for e in exc.errors())
+        return JSONResponse({"error": f"malformed request: {problems}"}, 422)
 
     def too_many(request: Request):
         """A 429 answer when this client has used up its questions for the minute, else None."""

@@ -60,7 +60,16 @@ def validate_question(question: object, max_chars: int) -> str:
         )
     if not re.search(r"\w", text):
         raise BadQuestion("The question has no words in it. Type a question about the documents.")
+    if not readable(text):
+        raise BadQuestion("The question holds characters that are not text (control characters "
+                          "or a lone UTF-16 surrogate). Type it again.")
     return text
+
+
+def readable(text: str) -> bool:
+    """Text without lone surrogates or control characters other than tab and line breaks."""
+    return not any(0xD800 <= ord(c) <= 0xDFFF or (ord(c) < 32 and c not in "\t\n\r")
+                   or ord(c) == 0x7F for c in text)
 
 
 def standalone_query(question: str, history: list[dict] | None) -> str:
@@ -171,6 +180,9 @@ class QAService:
         (the returned answer is the checked one, which may drop unsupported sentences)."""
         started = time.perf_counter()
         text = strip_instructions(validate_question(question, self.settings.max_question_chars))
+        if history and not all(readable(str(t.get("content", ""))) for t in history):
+            raise BadQuestion("A turn of the conversation holds characters that are not text "
+                              "(control characters or a lone UTF-16 surrogate).")
         timings: dict[str, float] = {}
         if not text:  # nothing but orders to the assistant: there is nothing to look up
             return Answer(ABSTAIN.format(question=question.strip()), True, [], "",
