@@ -139,3 +139,13 @@ def test_invalid_text_gets_a_4xx_that_explains_it(client, body, status, says):
     assert response.status_code == status, response.text
     assert says in response.json()["error"]
     assert "Traceback" not in response.text and "NaN" not in response.text
+
+
+def test_the_openapi_schema_says_what_is_enforced(client):
+    schema = client.get("/api/openapi.json").json()
+    responses = schema["paths"]["/api/ask"]["post"]["responses"]
+    assert {"400", "413", "422", "429", "503"} <= set(responses)
+    question = schema["components"]["schemas"]["AskRequest"]["properties"]["question"]
+    assert "maxLength" not in question and "1000" in question["description"]
+    long = client.post("/api/ask", json={"question": "why " * 300})
+    assert long.status_code == 400 and "limit is 1000" in long.json()["error"]

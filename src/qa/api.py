@@ -31,8 +31,22 @@ class Turn(BaseModel):
     content: str = Field(max_length=20_000)
 
 
+class ErrorBody(BaseModel):
+    error: str = Field(description="What was wrong, written for the person who asked.")
+
+
+ERRORS = {400: {"model": ErrorBody, "description": "An empty question, one over the length "
+                "limit (QA_MAX_QUESTION_CHARS, 1000 by default), or one that is not text"},
+          413: {"model": ErrorBody, "description": f"A body over {MAX_BODY_BYTES} bytes"},
+          422: {"model": ErrorBody, "description": "Malformed JSON or fields"},
+          429: {"model": ErrorBody, "description": "Over QA_RATE_LIMIT_PER_MINUTE questions"},
+          503: {"model": ErrorBody, "description": "No index yet: run `qa index`"}}
+
+
 class AskRequest(BaseModel):
-    question: str = Field(description="The question, in any language.", max_length=5000)
+    question: str = Field(description="The question, in any language: at most "
+                          "QA_MAX_QUESTION_CHARS characters (1000 by default; a longer one gets "
+                          "400).")
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
                                 description="Earlier turns of the conversation, oldest first.")
 
@@ -124,7 +138,7 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
         return JSONResponse({"error": "too many questions; wait a minute and ask again"}, 429,
                             headers={"Retry-After": "60"})
 
-    @app.post("/api/ask", summary="Answer a question with citations")
+    @app.post("/api/ask", summary="Answer a question with citations", responses=ERRORS)
     def ask(body: AskRequest, request: Request):
         if refused := too_many(request):
             return refused
@@ -138,7 +152,7 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
             return JSONResponse({"error": str(exc)}, 422)
         return asdict(answer)
 
-    @app.post("/api/ask/stream", summary="The same, streamed as JSON lines: "
+    @app.post("/api/ask/stream", responses=ERRORS, summary="The same, streamed as JSON lines: "
               '{"token": …} while a model writes, then {"answer": …} (or {"error": …})')
     def ask_stream(body: AskRequest, request: Request):
         from fastapi.responses import StreamingResponse
