@@ -165,3 +165,19 @@ def test_the_chat_can_be_framed_only_by_allowed_origins(browser, host_page, serv
     page.close()
     other.stop()
 
+
+
+def test_a_long_conversation_in_the_widget_keeps_working(browser, host_page, server):
+    """The widget sends only the turns the API takes (40), so the 22nd question and later are
+    answered like the first."""
+    page = _page_with_widget(browser, host_page, server)
+    page.locator("qa-widget .bubble").click()
+    questions = ["Which institution chairs the Jiangxi alliance?",
+                 "Where was it inaugurated?"] * 12
+    for n, question in enumerate(questions, start=1):
+        page.locator("qa-widget input").fill(question)
+        page.locator("qa-widget form button").click()
+        page.locator("qa-widget .msg.bot .status").nth(n - 1).wait_for(timeout=60_000)
+    last = page.locator("qa-widget .msg.bot").last.inner_text()
+    assert "Something went wrong" not in last and "Nanchang" in last
+    page.close()

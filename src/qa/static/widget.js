@@ -10,6 +10,7 @@
   var base = new URL(script.src, location.href).origin;
   var title = script.getAttribute("data-title") || "Ask the documents";
   var history = [];
+  var MAX_TURNS = 40;  // the most turns /api/ask takes: older ones are left behind
 
   var host = document.createElement("qa-widget");
   host.setAttribute("data-qa-widget", "");
@@ -127,6 +128,7 @@
       render(reply, res.body);
       history.push({ role: "user", content: question },
                    { role: "assistant", content: res.body.answer });
+      history = history.slice(-MAX_TURNS);
       log.scrollTop = log.scrollHeight;
     }).catch(function () { reply.textContent = "The assistant cannot be reached."; });
   });
