@@ -48,7 +48,9 @@ def test_killed_index_run_changes_nothing_and_the_next_run_completes(tmp_path, s
            "QA_INDEX_DIR": str(settings.index_dir)}
     progress_log = tmp_path / "progress.log"
     with open(progress_log, "w") as log:
-        proc = subprocess.Popen(qa_command() + ["index"], env=env, stdout=log, stderr=log)
+        # as from a terminal: a shell's background job would start it with Ctrl-C ignored
+        proc = subprocess.Popen(qa_command() + ["index"], env=env, stdout=log, stderr=log,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_until_embedding(progress_log, settings.index_dir, before_generation, proc)
     proc.send_signal(sig)
     proc.wait(timeout=120)  # Ctrl-C lands between embedding calls, which a loaded machine slows
