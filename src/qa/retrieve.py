@@ -22,7 +22,7 @@ import numpy as np
 from qa.embedders import Embedder
 from qa.places import (chinese_countries, chinese_places, country_names, mentions_country,
                        names_any)
-from qa.mentions import DocumentMentions
+from qa.mentions import MONTHS, DocumentMentions
 from qa.ranking import Ranking
 from qa.questions import (STATES_RESULT, answer_type, initialisms, introduces, matches_type,
                           names)
@@ -43,8 +43,6 @@ ANTECEDENT_REACH = 3  # sentences back in its paragraph where "the conference" i
 # a number the question names; one that touches a Han character is still that number (2022年)
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)*(?![\w.]?\d)(?![A-Za-z])")
 _NUMBER_APART = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w.]?\d)(?![A-Za-z])")  # rule off
-_MONTHS = ("january february march april may june july august september october november "
-           "december").split()
 NAME_HITS = 3  # a name in the question must be in a document of one of the best sentences
 NAME_PREFIX = 5  # letters of a name that must match some word there
 NAME_SIMILARITY = 0.6  # or: multilingual similarity of a name to some word there
@@ -453,7 +451,7 @@ class Retriever:
                 if parts and len(parts[0]) == 4:
                     dated.setdefault(parts[0], set()).update(parts[1:3])
                 if len(parts) >= 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
-                    month = _MONTHS[int(parts[1]) - 1]
+                    month = MONTHS[int(parts[1]) - 1]
                     named += [month, month[:3], month[:4]]  # June, Jun; Sept
             self._named_by_metadata = ("\n".join(named).lower(), dated)
         return self._named_by_metadata
