@@ -37,7 +37,7 @@ THRESHOLDS = [round(0.20 + 0.01 * i, 2) for i in range(50)]
 
 
 def retrieve_all(service: QAService, cases: list[Case]) -> list:
-    return [service.retrieve_parts(c.question, c.history) for c in cases]
+    return [service.retrieve_parts(service.analyse(c.question, c.history), c.history) for c in cases]
 
 
 def evaluate(service, cases, retrievals, weights: Ranking) -> list[tuple[float, bool, bool]]:

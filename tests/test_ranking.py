@@ -5,6 +5,7 @@ import pytest
 
 from qa.errors import ConfigError
 from qa.mentions import DocumentMentions
+from qa.questions import analyse
 from qa.ranking import RULES, Ranking
 from qa.retrieve import Retriever, asks
 from qa.types import Hit, Sentence
@@ -87,12 +88,12 @@ def _retriever(ranking: Ranking = Ranking()) -> Retriever:
 ])
 def test_metadata_counts_as_known_and_numbers_are_read_whole(question, unknown):
     hits = [Hit(Sentence("1", "a.txt", DOCS["a.txt"]["text"], 0, 10), "A", 0.5)]
-    assert _retriever().unknown_names(question, hits) == unknown
+    assert _retriever().unknown_names(analyse(question), hits) == unknown
 
 
 def test_without_the_rule_a_named_publisher_is_unknown():
     hits = [Hit(Sentence("1", "c.txt", DOCS["c.txt"]["text"], 0, 10), "C", 0.5)]
     question = "What did Tech Daily say about rice in November 2023?"
-    assert _retriever().unknown_names(question, hits) == []
-    assert _retriever(Ranking().without("metadata_names")).unknown_names(question, hits) == [
+    assert _retriever().unknown_names(analyse(question), hits) == []
+    assert _retriever(Ranking().without("metadata_names")).unknown_names(analyse(question), hits) == [
         "2023", "Tech", "Daily", "November"]

@@ -11,7 +11,7 @@ from qa.retrieve import (CARRIED_SHARE, Lexical, Retrieval, Retriever, Translato
                          by_best_sentence, paragraph_before, same_language,
                          scored_documents)
 from qa.places import chinese_places
-from qa.questions import initialisms, names
+from qa.questions import analyse, initialisms, names
 from qa.text import term_set, terms
 from qa.types import Hit, Sentence
 
@@ -63,13 +63,13 @@ def test_names_the_best_documents_lack_even_in_another_form():
             Hit(Sentence("t", "1.txt", TEXTS[1], 0, len(TEXTS[1])), "T", 0.8)]
     question = ("Does Harvard or a British, Russian or Oslo university work with Leicester or "
                 "Chongqing Universities in Nanchang?")
-    assert retriever.unknown_names(question, hits) == ["Harvard", "Oslo", "Nanchang"]
-    assert retriever.unknown_names(question, hits[:1]) == ["Harvard", "Russian", "Oslo", "Nanchang"]
-    assert retriever.unknown_names("Who met in 1765 at the 4th and 18th sessions?", hits) == ["1765"]
+    assert retriever.unknown_names(analyse(question), hits) == ["Harvard", "Oslo", "Nanchang"]
+    assert retriever.unknown_names(analyse(question), hits[:1]) == ["Harvard", "Russian", "Oslo", "Nanchang"]
+    assert retriever.unknown_names(analyse("Who met in 1765 at the 4th and 18th sessions?"), hits) == ["1765"]
     # an initialism counts as the words it stands for: UK is there, and so is NSU; NASA is not
-    assert retriever.unknown_names("Did NSU or NASA work with a UK college?", hits) == ["NASA"]
+    assert retriever.unknown_names(analyse("Did NSU or NASA work with a UK college?"), hits) == ["NASA"]
     # a Chinese place name counts in its English names: 重庆 is Chongqing, 昆明 (Kunming) is absent
-    assert retriever.unknown_names("昆明和重庆的大学与哪所英国大学合作？", hits) == ["昆明"]
+    assert retriever.unknown_names(analyse("昆明和重庆的大学与哪所英国大学合作？"), hits) == ["昆明"]
 
 
 def test_initialisms_are_the_first_letters_of_runs_of_capitalised_words():
@@ -133,7 +133,7 @@ def test_chinese_question_words_are_translated_to_the_words_of_english_documents
     documents = {f"{i}.txt": {"text": t, "language": "en"} for i, t in enumerate(TEXTS)}
     embedder = WordVectors()
     translator = Translator(embedder, documents)
-    translations = translator.translate("哪所大学开设物理项目？", ["0.txt", "1.txt"])
+    translations = translator.translate(analyse("哪所大学开设物理项目？").search, ["0.txt", "1.txt"])
     assert translations["物理"] == {"physic"}
     assert translations["项目"] == {"program"}
     assert translations["大学"] == {"universiti"}
@@ -141,16 +141,16 @@ def test_chinese_question_words_are_translated_to_the_words_of_english_documents
     weights = lexical.weigh_translations(translations)
     assert lexical.coverage(weights, term_set(TEXTS[1])) == 1.0
     assert lexical.coverage(weights, term_set(TEXTS[2])) == 0.0
-    assert translator.translate("Which university runs physics?", ["0.txt"]) == {}  # same language
+    assert translator.translate(analyse("Which university runs physics?").search, ["0.txt"]) == {}  # same language
     assert translator.neighbour("British", ["0.txt"]) and not translator.neighbour("Oslo", ["0.txt"])
     calls = embedder.calls
-    translator.translate("物理项目？", ["0.txt", "1.txt"])
+    translator.translate(analyse("物理项目？").search, ["0.txt", "1.txt"])
     assert embedder.calls == calls + 1  # the documents' words are embedded once
 
 
 def test_a_question_about_a_name_no_document_has_is_refused_naming_it():
     retrieval = Retrieval("q", [], [], unknown=["Harvard"])
-    answer = compose("Which university partners with Harvard?", retrieval, {}, 0.3)
+    answer = compose(analyse("Which university partners with Harvard?"), retrieval, {}, 0.3)
     assert answer.abstained and not answer.citations
     assert answer.answer == "The documents don't say: they never mention “Harvard”."
 
@@ -206,20 +206,22 @@ def test_a_follow_up_keeps_the_search_whose_best_sentence_scores_higher(settings
     searched = []
 
     def scored(alone: float, with_history: float):
-        def search(query, focus=None):
-            searched.append((query, focus))
-            value = alone if query == "How many of them are joint institutions?" else with_history
-            return Retrieval(query, [Hit(Sentence(query, "a.txt", "x", 0, 1), "A", value)], [])
+        def search(q):
+            searched.append((q.search.text, q.follow_up))
+            value = alone if q.search.text == question else with_history
+            return Retrieval(q.search.text, [Hit(Sentence("s", "a.txt", "x", 0, 1), "A", value)], [])
         return search
 
+    question = "How many of them are joint institutions?"
     service.retriever.search = scored(alone=0.4, with_history=0.3)
-    (part, retrieval), = service.retrieve_parts("How many of them are joint institutions?", history)
-    assert searched == [(carried, part), (part, None)] and retrieval.query == part
+    (part, retrieval), = service.retrieve_parts(analyse(question, history), history)
+    assert searched == [(carried, True), (question, False)] and retrieval.query == question
     service.retriever.search = scored(alone=0.3, with_history=0.3)  # a tie keeps the history
-    assert service.retrieve_parts(part, history)[0][1].query == carried
+    assert service.retrieve_parts(analyse(question, history), history)[0][1].query == carried
     searched.clear()
-    service.retrieve_parts("Which university runs a pharmacy program?", history)  # stands alone
-    assert searched == [("Which university runs a pharmacy program?", None)]
+    alone = "Which university runs a pharmacy program?"
+    service.retrieve_parts(analyse(alone, history), history)  # stands alone
+    assert searched == [(alone, False)]
 
 
 def test_documents_are_ranked_by_their_best_sentence_then_in_fused_order():
@@ -250,12 +252,12 @@ def test_a_definition_is_preferred_only_where_some_candidate_gives_one(settings,
 
     question = "What does Study in Chongqing mean?"
     run_index(settings, fake_embedder, multilingual=None)
-    hits = QAService(settings, embedder=fake_embedder).retriever.search(question).hits
+    hits = QAService(settings, embedder=fake_embedder).retriever.search(analyse(question)).hits
     assert hits and all(h.features.typed for h in hits)  # none defines it: none marked down
     (settings.corpus_dir / "brand.txt").write_text(
         "Study in Chongqing is the city's brand for students from abroad. Students come from 60 countries.")
     run_index(settings, fake_embedder, multilingual=None)
-    hits = QAService(settings, embedder=fake_embedder).retriever.search(question).hits
+    hits = QAService(settings, embedder=fake_embedder).retriever.search(analyse(question)).hits
     typed = [h.sentence.text for h in hits if h.features.typed]
     assert typed == ["Study in Chongqing is the city's brand for students from abroad."]
 
@@ -269,7 +271,7 @@ def test_a_sentence_is_also_matched_as_read_after_the_one_before_it(settings, fa
     (settings.corpus_dir / "programs.txt").write_text(f"{first} {second}")
     run_index(settings, fake_embedder, multilingual=None)
     question = "How many programs does Chongqing run?"
-    hits = QAService(settings, embedder=fake_embedder).retriever.search(question).hits
+    hits = QAService(settings, embedder=fake_embedder).retriever.search(analyse(question)).hits
     dense = {h.sentence.text: h.features.dense for h in hits}
     q, own_first, own_second, together = fake_embedder.embed(
         [question, first, second, f"{first} {second}"])
@@ -288,7 +290,7 @@ def test_the_sentence_introducing_a_chinese_questions_subject_scores_more(settin
     lead = "张世昌（），中国足球运动员，司职守门员。"
     (settings.corpus_dir / "zhang.txt").write_text(f"{lead}张世昌在河南建业只担任替补。", encoding="utf-8")
     run_index(settings, fake_embedder, multilingual=None)
-    hits = QAService(settings, embedder=fake_embedder).retriever.search("张世昌的职业是什么？").hits
+    hits = QAService(settings, embedder=fake_embedder).retriever.search(analyse("张世昌的职业是什么？")).hits
     by_text = {h.sentence.text: h for h in hits}
     assert by_text[lead].features.introduces
     assert not by_text["张世昌在河南建业只担任替补。"].features.introduces
@@ -303,7 +305,7 @@ def test_a_sentence_with_no_word_beyond_the_questions_holds_no_answer(settings, 
         "The Rankine cycle. The Rankine cycle turns heat into work.")
     run_index(settings, fake_embedder, multilingual=None)
     hits = QAService(settings, embedder=fake_embedder).retriever.search(
-        "What does the Rankine cycle do?").hits
+        analyse("What does the Rankine cycle do?")).hits
     typed = {h.sentence.text: h.features.typed for h in hits}
     assert typed == {**typed, "The Rankine cycle.": False,
                      "The Rankine cycle turns heat into work.": True}
@@ -358,8 +360,8 @@ def test_a_country_is_found_in_one_of_its_names_not_in_a_word_like_it():
     hits = [Hit(Sentence(str(i), f"{i}.txt", t, 0, len(t)), "T", 0.9) for i, t in enumerate(texts)]
     question = "Does Chongqing work with an American or a Russian university?"
     assert retriever.translator.neighbour("American", ["0.txt"])  # likeness alone would pass it
-    assert retriever.unknown_names(question, hits[:1]) == ["American"]
-    assert retriever.unknown_names(question, hits) == []  # the US is named in the second
+    assert retriever.unknown_names(analyse(question), hits[:1]) == ["American"]
+    assert retriever.unknown_names(analyse(question), hits) == []  # the US is named in the second
     question = "哪所美国大学与重庆合作？"  # 美国: the United States
-    assert retriever.unknown_names(question, hits[:1]) == ["美国"]
-    assert retriever.unknown_names(question, hits) == []
+    assert retriever.unknown_names(analyse(question), hits[:1]) == ["美国"]
+    assert retriever.unknown_names(analyse(question), hits) == []

@@ -6,12 +6,11 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.ingest import LONG_SENTENCE_WORDS
-from qa.prompts import (ABSTAIN, ABSTAIN_NO_EMAIL, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE,
-                        ABSTAIN_NOT_NEGATED, ABSTAIN_PROVENANCE, ABSTAIN_UNDATED, ABSTAIN_UNKNOWN)
+from qa.kinds import SCHOOL_WORDS
+from qa.prompts import ABSTAIN, ABSTAIN_NOT_NEGATED, ABSTAIN_PROVENANCE, ABSTAIN_UNKNOWN
+from qa.questions import STATES_RESULT, Query, states_negation
 from qa.ranking import Ranking
 from qa.retrieve import Retrieval, merge
-from qa.questions import (STATES_RESULT, SCHOOL_WORDS, answer_type, asks_provenance, asks_reason,
-                          matches_type, negated, states_negation)
 from qa.text import clause_spans, term_set, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
 
@@ -20,25 +19,12 @@ FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
 # (docs/decisions.md, "Excerpt length").
 EXCERPT_WORDS = LONG_SENTENCE_WORDS
 MAX_FACTOID, MAX_LIST = 2, 6
-# Kinds of answer that only a passage holding one gives, and what is said when none does: no date,
-# no answer to "when"; no percentage or ratio, no answer to "what share / what is the rate"; no
-# passage naming the role and who holds it, no answer to "who is the director of"; no address, no
-# answer to "what is the e-mail address" (docs/decisions.md, "Kinds only a typed passage answers").
-ONLY_TYPED = {"date": ABSTAIN_UNDATED, "share": ABSTAIN_NO_SHARE, "person": ABSTAIN_NO_HOLDER,
-              "email": ABSTAIN_NO_EMAIL}
 RESTATES = 100.0  # a run that only restates the question loses to any that says more
 # A next sentence that goes on with the best one (scoring within Ranking.continuation_margin of
 # it) is quoted with it when it points back at it, or holds this many of the question's words the
 # best one lacks: "The Upper Rhine … was changed by a Rhine straightening program." "The rate of
 # flow was increased…"
 COMPLEMENT_TERMS = 2
-# Questions whose answer may be a set. "Which X" counts: measured on evals/partnerships.jsonl,
-# treating it as a list question (more passages, excerpts less cut) answers more cases right.
-_LIST_QUESTION = re.compile(
-    r"^\s*(which|list|name|enumerate)\b|\b(what|who) (are|were)\b|\ball\b"
-    r"|\bwhat (measures|factors|programs|steps)\b|哪些|列出|列举|有哪",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -51,10 +37,6 @@ class Passage:
     text: str
 
 
-def is_list_question(question: str) -> bool:
-    return bool(_LIST_QUESTION.search(question))
-
-
 def near_duplicate(text: str, others: list[str]) -> bool:
     """The same statement again (another site's copy of a press release, an overlapping clause)."""
     mine = set(terms(text))
@@ -65,23 +47,22 @@ def near_duplicate(text: str, others: list[str]) -> bool:
     return False
 
 
-def excerpt(hit: Hit, question: str, max_words: int, known: str = "") -> Passage:
+def excerpt(hit: Hit, q: Query, max_words: int, known: str = "") -> Passage:
     """The whole sentence if short enough, else its best run of clauses within `max_words`;
     an answer of the kind asked for counts only when it is not in `known` (passages already
     chosen)."""
     s = hit.sentence
     if word_count(s.text) <= max_words:
         return Passage(hit, s.start, s.end, s.text)
-    a, b = _best_run(s.text, question, max_words, known)
+    a, b = _best_run(s.text, q, max_words, known)
     return Passage(hit, s.start + a, s.start + b, s.text[a:b])
 
 
-def _best_run(text: str, question: str, max_words: int, known: str = "") -> tuple[int, int]:
+def _best_run(text: str, q: Query, max_words: int, known: str = "") -> tuple[int, int]:
     """The run of clauses of `text` within `max_words` that holds the most of the question's
     words and an answer of the kind asked for that `known` lacks."""
     clauses = clause_spans(text)
-    wanted = set(terms(question))
-    kind = answer_type(question)
+    wanted = q.term_set
     best, best_value = (0, len(text)), -1.0
     for i in range(len(clauses)):
         for j in range(i, len(clauses)):
@@ -91,7 +72,7 @@ def _best_run(text: str, question: str, max_words: int, known: str = "") -> tupl
                 break
             held = set(terms(piece))
             found = len(wanted & held)
-            typed = bool(kind) and matches_type(kind, piece, question + " " + known)
+            typed = q.kind is not None and q.holds(piece, known)
             # a run of nothing but the question's own words restates it and answers nothing
             value = (found + (1.0 if typed else 0.0) - 0.01 * word_count(piece)  # shorter wins a tie
                      - (0.0 if held - wanted else RESTATES))
@@ -100,7 +81,7 @@ def _best_run(text: str, question: str, max_words: int, known: str = "") -> tupl
     return trim_span(text, *best)
 
 
-def more_items(passage: Passage, question: str, max_words: int, known: str) -> list[Passage]:
+def more_items(passage: Passage, q: Query, max_words: int, known: str) -> list[Passage]:
     """For a list question, the other clauses of the passage's long sentence that name another
     answer of the kind asked for and hold the word of the question that singles the passage out
     (of those it holds, the one fewest clauses hold, if at most half; not the kind's own word,
@@ -108,13 +89,12 @@ def more_items(passage: Passage, question: str, max_words: int, known: str) -> l
     a program with New Zealand's University of Otago, … and Russia's Ulyanovsk State Technical
     University", asked which Russian universities are partners, the first and the last."""
     s = passage.hit.sentence
-    kind = answer_type(question)
-    if not kind or passage.text == s.text:
+    if q.kind is None or passage.text == s.text:
         return []
     clauses = [trim_span(s.text, a, b) for a, b in clause_spans(s.text)]
     words = [set(terms(s.text[a:b])) for a, b in clauses]
     held = {t: sum(t in w for w in words)
-            for t in set(terms(question)) & set(terms(passage.text)) - SCHOOL_WORDS}
+            for t in q.term_set & set(terms(passage.text)) - SCHOOL_WORDS}
     fewest = min(held.values(), default=len(clauses))
     if fewest > len(clauses) / 2:
         return []
@@ -124,7 +104,7 @@ def more_items(passage: Passage, question: str, max_words: int, known: str) -> l
         start, end, piece = s.start + a, s.start + b, s.text[a:b]
         outside = start >= passage.end or end <= passage.start
         if outside and marks <= holds and word_count(piece) <= max_words \
-                and matches_type(kind, piece, f"{question} {known}"):
+                and q.holds(piece, known):
             out.append(Passage(passage.hit, start, end, piece))
             known += " " + piece
             max_words -= word_count(piece)
@@ -157,13 +137,13 @@ def enumeration(text: str, start: int, end: int, inside: bool = True) -> list[tu
     return []
 
 
-def _enumerated(question: str, hits: list[Hit], documents: dict,
+def _enumerated(q: Query, hits: list[Hit], documents: dict,
                 min_score: float, ranking: Ranking) -> list[Passage]:
     """The items of a numbered list that the best passage introduces (any question: the list
     answers what its lead-in names) or, for a list question, that holds the best passages."""
     if not hits or hits[0].score < min_score:
         return []
-    listing = is_list_question(question)
+    listing = q.listing
     for hit in hits[:3] if listing else hits[:1]:
         if hit.score < hits[0].score - ranking.list_margin:
             break
@@ -192,22 +172,21 @@ def _shares_the_question(hit: Hit, best: Hit) -> bool:
     return f.lexical >= SUPPORT_SHARE * b.lexical
 
 
-def select_passages(question: str, hits: list[Hit], min_score: float,
+def select_passages(q: Query, hits: list[Hit], min_score: float,
                     documents: dict | None = None, share: float = 1.0,
                     ranking: Ranking | None = None) -> list[Passage]:
     """The best supporting passages: one or two for a fact, every item for a list question."""
     ranking = ranking or Ranking()
-    kind = answer_type(question)
-    if kind in ONLY_TYPED and ranking.on("only_typed"):
+    if q.kind is not None and q.kind.refusal and ranking.on("only_typed"):
         hits = [h for h in hits if _of_the_kind(h)]
-    if ranking.on("negation") and negated(question):
-        hits = [h for h in hits if states_negation(h.sentence.text, question)]
+    if ranking.on("negation") and q.negated:
+        hits = [h for h in hits if states_negation(h.sentence.text, q.non)]
     if not hits or hits[0].score < min_score:
         return []
-    items = _enumerated(question, hits, documents or {}, min_score, ranking)
+    items = _enumerated(q, hits, documents or {}, min_score, ranking)
     if items:
         return items
-    listing = is_list_question(question)
+    listing = q.listing
     margin, budget = (ranking.list_margin, LIST_WORDS) if listing else (ranking.factoid_margin,
                                                                         FACTOID_WORDS)
     budget = min(budget, int(LIST_WORDS * share))  # two parts of a question: 120 words in all
@@ -221,7 +200,7 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
         if chosen and not _shares_the_question(hit, hits[0]):
             continue
         clip = budget if listing or hit.features and hit.features.cross else EXCERPT_WORDS
-        passage = excerpt(hit, question, min(clip, budget - words),
+        passage = excerpt(hit, q, min(clip, budget - words),
                           " ".join(p.text for p in chosen) if listing else "")
         length = word_count(passage.text)
         k = _overlapped(passage, chosen)
@@ -237,11 +216,11 @@ def select_passages(question: str, hits: list[Hit], min_score: float,
         chosen.append(passage)
         words += length
         if listing:
-            more = more_items(passage, question, budget - words, " ".join(p.text for p in chosen))
+            more = more_items(passage, q, budget - words, " ".join(p.text for p in chosen))
             chosen[-1:] = sorted([passage, *more], key=lambda p: p.start)
             words += sum(word_count(p.text) for p in more)
         elif len(chosen) == 1:
-            statement = _statement(passage, question, hits, documents or {}, budget, ranking)
+            statement = _statement(passage, q, hits, documents or {}, budget, ranking)
             length = sum(word_count(p.text) for p in statement)
             if len(statement) > 1 and length <= budget:
                 chosen, words = statement, length
@@ -290,7 +269,7 @@ def _next_sentence(passage: Passage, hits: list[Hit], documents: dict) -> Passag
     return None
 
 
-def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict,
+def _statement(passage: Passage, q: Query, hits: list[Hit], documents: dict,
                budget: int, ranking: Ranking) -> list[Passage]:
     """The best passage with the sentences its statement spans: the one before it when it
     states a result and the question asks why ("The result was a depreciation…" after the
@@ -303,31 +282,30 @@ def _statement(passage: Passage, question: str, hits: list[Hit], documents: dict
     program." "The rate of flow was increased…")."""
     s = passage.hit.sentence
     out = [passage]
-    kind = answer_type(question)
-    if s.leans_on and asks_reason(question) and STATES_RESULT.search(passage.text):
+    if s.leans_on and q.reason and STATES_RESULT.search(passage.text):
         before = _whole_sentence(hits, s.source, *s.leans_on)  # the cause of the result
         if before and word_count(before.text) + word_count(passage.text) <= budget:
             return [before, passage]
-    if kind and s.leans_on and not matches_type(kind, passage.text, question):
+    if q.kind is not None and s.leans_on and not q.holds(passage.text):
         before = _whole_sentence(hits, s.source, *s.leans_on)
         room = budget - word_count(before.text) if before else 0
-        if before and room > 0 and matches_type(kind, before.text, question):
+        if before and room > 0 and q.holds(before.text):
             if word_count(passage.text) > room:
-                passage = excerpt(passage.hit, question, room)
+                passage = excerpt(passage.hit, q, room)
             out = [before, passage]
     after = _next_sentence(passage, hits, documents) if ranking.on("continuations") else None
     if (after and passage.end == s.sentence_span[1]
             and after.hit.score >= passage.hit.score - ranking.continuation_margin
             and (after.hit.sentence.leans_on == s.sentence_span
-                 or len(_adds(question, passage.text, after.text)) >= COMPLEMENT_TERMS)
-            and matches_type(kind, after.text, question)):
+                 or len(_adds(q, passage.text, after.text)) >= COMPLEMENT_TERMS)
+            and q.holds(after.text)):
         out.append(after)
     return out
 
 
-def _adds(question: str, text: str, after: str) -> set[str]:
+def _adds(q: Query, text: str, after: str) -> set[str]:
     """The question's terms the next sentence holds and the text does not."""
-    return (term_set(question) & term_set(after)) - term_set(text)
+    return (q.term_set & term_set(after)) - term_set(text)
 
 
 def _as_sentence(passage: Passage) -> str:
@@ -354,12 +332,12 @@ def cite(n: int, source: str, title: str, score: float, quote: str, start: int, 
 PROVENANCE_AGREEMENT = 0.9  # fused score of the top document: near first in every channel
 
 
-def provenance(question: str, retrieval: Retrieval, documents: dict) -> Answer | None:
+def provenance(q: Query, retrieval: Retrieval, documents: dict) -> Answer | None:
     """For "who wrote / what is the source of" the article a question describes: the author or
     publisher of the document every channel ranks first, from its byline or source line,
     citing its title. None for other questions, or when no document stands out or it does
     not say."""
-    field = asks_provenance(question)
+    field = q.provenance
     if not field or not retrieval.documents:
         return None
     top = max(retrieval.documents, key=lambda d: d["score"])  # first in the fused ranking
@@ -378,33 +356,32 @@ def provenance(question: str, retrieval: Retrieval, documents: dict) -> Answer |
                   retrieval.documents)
 
 
-def _refusal(question: str, hits: list[Hit], min_score: float, ranking: Ranking) -> str:
+def _refusal(q: Query, hits: list[Hit], min_score: float, ranking: Ranking) -> str:
     """Why no passage answers: the passages about it lack the kind of answer asked for, or state
     the positive of a negated question, or nothing scores `min_score`."""
     relevant = [h for h in hits if h.score >= min_score]
-    kind = answer_type(question)
-    if relevant and kind in ONLY_TYPED and ranking.on("only_typed") \
+    if relevant and q.kind is not None and q.kind.refusal and ranking.on("only_typed") \
             and not any(map(_of_the_kind, relevant)):
-        return ONLY_TYPED[kind]
-    if relevant and ranking.on("negation") and negated(question):
+        return q.kind.refusal
+    if relevant and ranking.on("negation") and q.negated:
         return ABSTAIN_NOT_NEGATED
-    return ABSTAIN.format(question=question.strip())
+    return ABSTAIN.format(question=q.text.strip())
 
 
-def compose(question: str, retrieval: Retrieval, documents: dict, min_score: float,
+def compose(q: Query, retrieval: Retrieval, documents: dict, min_score: float,
             share: float = 1.0, ranking: Ranking | None = None) -> Answer:
     """Build the answer from the retrieval; abstain when no sentence scores `min_score`.
     `share`: the part of the word budget this answer may use (one part of a question in two)."""
     if retrieval.unknown:
         return Answer(ABSTAIN_UNKNOWN.format(names=", ".join(f"“{n}”" for n in retrieval.unknown)),
                       True, [], retrieval.query, retrieval.documents)
-    answer = provenance(question, retrieval, documents)
+    answer = provenance(q, retrieval, documents)
     if answer is not None:
         return answer
     ranking = ranking or Ranking()
-    chosen = select_passages(question, retrieval.hits, min_score, documents, share, ranking)
+    chosen = select_passages(q, retrieval.hits, min_score, documents, share, ranking)
     if not chosen:
-        return Answer(_refusal(question, retrieval.hits, min_score, ranking), True, [],
+        return Answer(_refusal(q, retrieval.hits, min_score, ranking), True, [],
                       retrieval.query, retrieval.documents)
     citations = []
     parts = []
@@ -417,7 +394,7 @@ def compose(question: str, retrieval: Retrieval, documents: dict, min_score: flo
     return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents)
 
 
-def compose_parts(parts: list[tuple[str, Retrieval]], documents: dict, min_score: float,
+def compose_parts(parts: list[tuple[Query, Retrieval]], documents: dict, min_score: float,
                   ranking: Ranking | None = None) -> Answer:
     """One answer to a question asked in parts, from each part's retrieval; the parts share one
     answer's length, and a later part, which asks something else, does not quote a passage an

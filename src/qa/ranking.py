@@ -22,7 +22,6 @@ RULES = frozenset({
     "unknown_names",  # a name or number no best document has in any form: refused, naming it
     "metadata_names",  # publishers, authors and dates of documents count as known names
     "metadata_mentions",  # words naming a document's publisher, author or date pick documents
-    "han_numbers",  # a number touching a Han character (于2022年) is checked like any other
     "only_typed",  # "when" without a date, "what share" without one…: refused
     "negation",  # a negated question needs a passage that negates
     "continuations",  # a quoted sentence runs on into the next one that completes it

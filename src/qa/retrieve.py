@@ -12,7 +12,6 @@ import bisect
 import itertools
 import math
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -20,19 +19,15 @@ from functools import lru_cache
 import numpy as np
 
 from qa.embedders import Embedder
-from qa.places import (chinese_countries, chinese_places, country_names, mentions_country,
-                       names_any)
+from qa.places import country_names, mentions_country, names_any
 from qa.mentions import MONTHS, DocumentMentions
 from qa.ranking import Ranking
-from qa.questions import (STATES_RESULT, answer_type, initialisms, introduces, matches_type,
-                          names)
+from qa.questions import STATES_RESULT, Query, Search, initialisms, introduces
 from qa.store import ChromaStore
 from qa.text import has_chinese, mostly_chinese, stem, term_set, terms, word_terms
 from qa.types import Hit, Sentence
 
 RRF_K = 60
-# kinds of answer that only some passages could give: others are marked down only where one does
-PREFERRED_KINDS = ("alias", "definition", "place", "era")
 CHANNEL_DEPTH = 20  # items each channel ranks before fusion
 # Documents are ranked on whole sentences (runs of clauses are stored apart; docs/decisions.md).
 DOCUMENTS_RETURNED = 10
@@ -40,9 +35,6 @@ RERANK_DEPTH = 20  # best sentences a cross-encoder re-scores
 RERANK_SHARE = 0.7  # the cross-encoder's share of a re-ranked sentence's score
 CARRIED_SHARE = 0.5  # how much a follow-up's words from earlier turns count against its own
 ANTECEDENT_REACH = 3  # sentences back in its paragraph where "the conference" is looked for
-# a number the question names; one that touches a Han character is still that number (2022年)
-_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)*(?![\w.]?\d)(?![A-Za-z])")
-_NUMBER_APART = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w.]?\d)(?![A-Za-z])")  # rule off
 NAME_HITS = 3  # a name in the question must be in a document of one of the best sentences
 NAME_PREFIX = 5  # letters of a name that must match some word there
 NAME_SIMILARITY = 0.6  # or: multilingual similarity of a name to some word there
@@ -186,14 +178,13 @@ class Translator:
         similarity = np.concatenate(vectors) @ self.multilingual.embed([word])[0]
         return float(similarity.max()) >= NAME_SIMILARITY
 
-    def translate(self, question: str, sources: list[str]) -> dict[str, set[str]]:
-        """For each term of the question, the terms of the other-language documents that
+    def translate(self, search: Search, sources: list[str]) -> dict[str, set[str]]:
+        """For each term searched for, the terms of the other-language documents that
         translate it (none when no document is in another language)."""
-        chinese = mostly_chinese(question)
         foreign = [(t, v) for t, v in (self._words(s) for s in sources
-                                       if not same_language(self.documents[s], chinese))
+                                       if not same_language(self.documents[s], search.chinese))
                    if len(v)]
-        asked = word_terms(question)
+        asked = dict(search.words)
         if not foreign or not asked:
             return {}
         words = [t for terms_, _ in foreign for t in terms_]
@@ -341,18 +332,16 @@ class Retriever:
         self._named_by_metadata: tuple[str, dict[str, set[str]]] | None = None
         self._mentions: DocumentMentions | None = None
 
-    def search(self, query: str, focus: str | None = None) -> Retrieval:
-        """Rank documents and sentences for `query`; `focus` is the question itself where the
-        query also carries words of earlier turns (a follow-up), whose words then count more."""
+    def search(self, q: Query) -> Retrieval:
+        """Rank documents and sentences for the query's search; where that carries words of
+        earlier turns (a follow-up), the question's own words count more."""
         w = self.ranking
-        named_documents: list[str] = []
-        if w.on("metadata_mentions"):  # "the iChongqing article of June 2025": picks documents
-            query, named_documents = self.mentions().strip(query)
-            focus = self.mentions().strip(focus)[0] if focus else focus
-        dense_q = self.embedder.embed([query])[0]
-        multi_q = self.multilingual.embed([query])[0] if self.multilingual else None
-        query_terms = terms(query)
-        rankings = [self.dense_ranking(dense_q, mostly_chinese(query)),
+        search = q.search
+        named_documents = list(search.documents)  # "the iChongqing article of June 2025"
+        dense_q = self.embedder.embed([search.text])[0]
+        multi_q = self.multilingual.embed([search.text])[0] if self.multilingual else None
+        query_terms = list(search.terms)
+        rankings = [self.dense_ranking(dense_q, search.chinese),
                     [i.metadata["source"] for i in self.store.query(
                         "sentences_ml", multi_q, CHANNEL_DEPTH)]
                     if multi_q is not None else [],
@@ -365,15 +354,14 @@ class Retriever:
         ranked = sorted(fused, key=fused.get, reverse=True)
         documents = [{"source": s, "title": self.documents[s]["title"], "score": round(fused[s], 4)}
                      for s in ranked[:DOCUMENTS_RETURNED]]
-        named = {t for name in names(query) for t in terms(name)}
-        weights = self.lexical.weigh(set(query_terms), set(terms(focus)) if focus else None, named)
-        hits = self._sentences(query, focus or query,
-                               scored_documents(ranked, rankings, w.sentence_documents), fused,
+        weights = self.lexical.weigh(set(query_terms), set(q.own.terms) if q.follow_up else None,
+                                     set(search.named))
+        hits = self._sentences(q, scored_documents(ranked, rankings, w.sentence_documents), fused,
                                dense_q, multi_q, weights)
         if self.reranker is not None:
-            hits = rerank(self.reranker, query, hits)
-        unknown = self.unknown_names(focus or query, hits) if w.on("unknown_names") else []
-        return Retrieval(query, hits, by_best_sentence(documents, hits), unknown)
+            hits = rerank(self.reranker, search.text, hits)
+        unknown = self.unknown_names(q, hits) if w.on("unknown_names") else []
+        return Retrieval(search.text, hits, by_best_sentence(documents, hits), unknown)
 
     def mentions(self) -> DocumentMentions:
         if self._mentions is None:
@@ -391,7 +379,7 @@ class Retriever:
         return [i.metadata["source"] for i in found
                 if same_language(self.documents[i.metadata["source"]], chinese=False)]
 
-    def unknown_names(self, question: str, hits: list[Hit]) -> list[str]:
+    def unknown_names(self, q: Query, hits: list[Hit]) -> list[str]:
         """Names and numbers the question asks about that no document of the best sentences has
         in any form (a name's first letters stand for its forms, "Russian" for "Russia"; a word
         of like meaning counts too, "British" for "UK"; an initialism counts as the words it
@@ -404,22 +392,19 @@ class Retriever:
         texts = [self.documents[s].get("text", "") for s in sources]
         named_by_metadata, dated = self._metadata() if self.ranking.on("metadata_names") \
             else ("", {})
-        numbers = [n.lstrip("0") or n for n in
-                   dict.fromkeys((_NUMBER if self.ranking.on("han_numbers") else _NUMBER_APART)
-                                 .findall(unicodedata.normalize("NFKC", question)))]
         # a year some document is dated counts; so do its month and day, beside that year
-        by_date = set(dated).union(*(dated[n] for n in numbers if n in dated))
-        out = [n for n in numbers if not any(n in text for text in texts) and n not in by_date]
-        for place, english in chinese_places(question).items():
+        by_date = set(dated).union(*(dated[n] for n in q.numbers if n in dated))
+        out = [n for n in q.numbers if not any(n in text for text in texts) and n not in by_date]
+        for place, english in q.places:
             if not any(place in text for text in texts) and not any(
                     term_set(name) <= words for name in english
                     for words, _ in map(self._vocabulary, sources)):
                 out.append(place)
-        for country, english in chinese_countries(question).items():
+        for country, english in q.countries:
             if country not in out and not any(country in text or mentions_country(text, english)
                                               for text in texts):
                 out.append(country)
-        for name in names(question):
+        for name in q.names:
             if _whole_word(name.lower()).search(named_by_metadata):
                 continue  # a publisher, author or month some document's metadata gives
             term = stem(name.lower())
@@ -464,7 +449,7 @@ class Retriever:
                                                if len(t) >= NAME_PREFIX})
         return self._doc_terms[source]
 
-    def _sentences(self, query: str, question: str, sources: list[str], fused: dict[str, float],
+    def _sentences(self, q: Query, sources: list[str], fused: dict[str, float],
                    dense_q: np.ndarray, multi_q: np.ndarray | None,
                    term_weights: TermWeights) -> list[Hit]:
         if not sources:
@@ -475,12 +460,14 @@ class Retriever:
         context_share = rules.context_share if rules.on("sentence_context") else 0.0
         dense = np.maximum(vectors @ dense_q, in_context_share * (in_context @ dense_q))
         multi = ml_vectors @ multi_q if multi_q is not None else np.zeros(len(items))
-        kind = answer_type(question)  # what the question asks, not the turn it leans on
-        if kind in PREFERRED_KINDS and not any(matches_type(kind, i.text, question) for i in items):
-            kind = ""  # no candidate gives one: none is marked down
-        chinese_question = mostly_chinese(query)
-        asked = term_set(query)
-        translated = self.lexical.weigh_translations(self.translator.translate(query, sources)) \
+        # the kind the question asks for, not the turn it leans on; of a kind only some
+        # passages could give, where no candidate gives one, none is marked down
+        if q.kind is not None and q.kind.ranking == "preferred" \
+                and not any(q.holds(i.text) for i in items):
+            q = q.without_kind()
+        chinese_question = q.search.chinese
+        asked = frozenset(q.search.terms)
+        translated = self.lexical.weigh_translations(self.translator.translate(q.search, sources)) \
             if self.translator else {}
         hits = []
         for item, d, m in zip(items, dense, multi):
@@ -504,11 +491,12 @@ class Retriever:
             features = Features(
                 dense=float(d), multilingual=float(m), lexical=lexical,
                 document=fused[meta["source"]], cross=cross,
-                introduces=rules.on("introductions") and introduces(item.text, question),
+                introduces=rules.on("introductions") and introduces(item.text, q),
                 # a sentence of nothing but the question's words ("九号风球（）。") answers nothing
-                typed=(cross or not own <= asked or not rules.on("restating_sentences")) and (matches_type(kind, item.text, question) or (
+                typed=(cross or not own <= asked or not rules.on("restating_sentences"))
+                and (q.holds(item.text) or (
                     whole and leans_on is not None  # "During the conference…": its date is there
-                    and matches_type(kind, leans_on[2], question))))
+                    and q.holds(leans_on[2]))))
             sentence = Sentence(item.id, meta["source"], item.text, meta["start"], meta["end"],
                                 meta.get("sentence_start", -1), meta.get("sentence_end", -1),
                                 leans_on[:2] if leans_on else None)

@@ -18,33 +18,11 @@ from qa.generate import generate, rewrite_query
 from qa.index import IndexReport, Progress, build_index, built_by_this_version, open_index
 from qa.llms import make_chat_model
 from qa.prompts import ABSTAIN
+from qa.questions import Query, analyse, search_for
 from qa.ranking import Ranking
 from qa.rerankers import make_reranker
 from qa.retrieve import Retrieval, Retriever, merge
 from qa.types import Answer
-
-_FOLLOW_UP = re.compile(
-    r"\b(it|its|that|this|those|these|they|them|their|there|he|she|his|her|the same)\b"
-    r"|\bthe (partnership|program|programme|agreement|alliance|project|collaboration)s?\b"
-    r"|^(and|what about|how about)\b|它|其|该|这|那|他们",
-    re.I,
-)
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,60}?\b(instructions?|documents?|sources?|rules|"
-    r"prompts?|context|above|previous|everything)\b|^\W*(system|assistant|developer)\s*:"
-    r"|\byou are now\b|\bpretend (you are|to be)\b|\b(print|reveal|show) (me )?your\b"
-    r"|\bact as\b|\bjailbreak|忽略.{0,10}(指令|说明|文档)|无视",
-    re.I,
-)
-
-
-def strip_instructions(question: str) -> str:
-    """The question without sentences that try to give the assistant orders (prompt injection):
-    the answer comes from the documents whatever a question tells the assistant to do."""
-    sentences = re.split(r"(?<=[.!?。！？])\s+", question)
-    kept = [s for s in sentences if not _INSTRUCTION.search(s)]
-    return " ".join(kept).strip()
-
 
 def validate_question(question: object, max_chars: int) -> str:
     """The question stripped of surrounding space; BadQuestion when it cannot be asked."""
@@ -70,29 +48,6 @@ def readable(text: str) -> bool:
     """Text without lone surrogates or control characters other than tab and line breaks."""
     return not any(0xD800 <= ord(c) <= 0xDFFF or (ord(c) < 32 and c not in "\t\n\r")
                    or ord(c) == 0x7F for c in text)
-
-
-def standalone_query(question: str, history: list[dict] | None) -> str:
-    """A follow-up that leans on earlier turns is searched together with the last user turn."""
-    if not history or not _FOLLOW_UP.search(question):
-        return question
-    for turn in reversed(history):
-        if turn.get("role") == "user" and str(turn.get("content", "")).strip():
-            return f"{turn['content'].strip()} {question}"
-    return question
-
-
-_NEXT_QUESTION = re.compile(r",?\s+and\s+(?=(?:which|what|who|whom|when|where|how|why)\b)", re.I)
-
-
-def split_question(question: str) -> list[str]:
-    """The parts of a question that asks two things ("Which X ..., and when was Y ...?"); each
-    part is answered from its own retrieval, so one part's passages do not crowd out the other's."""
-    parts = [p.strip(" ,;?") for p in _NEXT_QUESTION.split(question)]
-    parts = [p[:1].upper() + p[1:] + "?" for p in parts]
-    if len(parts) < 2 or any(len(p.split()) < 4 for p in parts):
-        return [question]
-    return parts
 
 
 def _best_score(retrieval: Retrieval) -> float:
@@ -129,7 +84,13 @@ class QAService:
         if self.llm is not None:
             self.chain = self.chain | RunnableLambda(self._generate)
 
-    def retrieve_parts(self, question: str, history: list[dict] | None) -> list[tuple[str, Retrieval]]:
+    def analyse(self, question: str, history: list[dict] | None = None) -> Query:
+        """The question read once, with the documents its words name by their metadata."""
+        mentions = self.retriever.mentions() if self.ranking.on("metadata_mentions") else None
+        return analyse(question, history, mentions)
+
+    def retrieve_parts(self, query: Query,
+                       history: list[dict] | None) -> list[tuple[Query, Retrieval]]:
         """Each part of the question with its retrieval. A part that leans on something earlier
         is searched with it: the first part with the conversation, a later part with the first
         ("…, and what did the partnership create?"); it is also searched alone, and keeps
@@ -137,19 +98,29 @@ class QAService:
         after a question on Chongqing's total is answered by "nine joint institutions", which
         the earlier turn's words would outweigh."""
         parts = []
-        for part in split_question(question):
-            first = [{"role": "user", "content": parts[0][0]}] if parts else None
-            query = self._query(part, first or history)  # with an LLM, outside the lock
+        for i, part in enumerate(query.each()):
+            if part.follow_up and self.llm is not None:  # with an LLM, outside the lock
+                part = self._rewritten(part, history if i == 0 else
+                                       [{"role": "user", "content": query.each()[0].text}])
             with self._searching:
-                retrieval = self.retriever.search(query, part if query != part else None)
-                if query != part:
-                    retrieval = max(retrieval, self.retriever.search(part), key=_best_score)
+                retrieval = self.retriever.search(part)
+                if part.follow_up:
+                    retrieval = max(retrieval, self.retriever.search(part.alone()),
+                                    key=_best_score)
             parts.append((part, retrieval))
         return parts
 
+    def _rewritten(self, part: Query, history: list[dict] | None) -> Query:
+        """The follow-up searched as the model rewrites it to stand alone, where it can."""
+        rewritten = rewrite_query(self.llm, part.text, history or [])
+        if not rewritten:
+            return part
+        mentions = self.retriever.mentions() if self.ranking.on("metadata_mentions") else None
+        return part.searching(search_for(rewritten, mentions))
+
     def _retrieve(self, state: dict) -> dict:
         started = time.perf_counter()
-        parts = self.retrieve_parts(state["question"], state["history"])
+        parts = self.retrieve_parts(state["query"], state["history"])
         state["timings_ms"]["retrieve"] = (time.perf_counter() - started) * 1000
         return {**state, "parts": parts, "retrieval": merge([r for _, r in parts])}
 
@@ -162,32 +133,27 @@ class QAService:
 
     def _generate(self, state: dict) -> Answer:
         started = time.perf_counter()
-        answer = generate(state["question"], state["retrieval"], state["answer"], self.documents,
+        answer = generate(state["query"].text, state["retrieval"], state["answer"], self.documents,
                           self.llm, self.embedder.embed, self.settings.llm_timeout_s,
                           state.get("on_token"))
         state["timings_ms"]["generate"] = (time.perf_counter() - started) * 1000
         return answer
-
-    def _query(self, question: str, history: list[dict] | None) -> str:
-        query = standalone_query(question, history)
-        if self.llm is not None and history and query != question:
-            return rewrite_query(self.llm, question, history) or query
-        return query
 
     def ask(self, question: str, history: list[dict] | None = None,
             on_token: Callable[[str], None] | None = None) -> Answer:
         """Answer a question; with an LLM configured, `on_token` receives its tokens as they come
         (the returned answer is the checked one, which may drop unsupported sentences)."""
         started = time.perf_counter()
-        text = strip_instructions(validate_question(question, self.settings.max_question_chars))
+        text = validate_question(question, self.settings.max_question_chars)
         if history and not all(readable(str(t.get("content", ""))) for t in history):
             raise BadQuestion("A turn of the conversation holds characters that are not text "
                               "(control characters or a lone UTF-16 surrogate).")
         timings: dict[str, float] = {}
-        if not text:  # nothing but orders to the assistant: there is nothing to look up
+        query = self.analyse(text, history)
+        if not query.text:  # nothing but orders to the assistant: there is nothing to look up
             return Answer(ABSTAIN.format(question=question.strip()), True, [], "",
                           timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)})
-        state = {"question": text, "history": history, "timings_ms": timings,
+        state = {"query": query, "history": history, "timings_ms": timings,
                  "on_token": on_token}
         answer = self.chain.invoke(state)
         timings["total"] = (time.perf_counter() - started) * 1000

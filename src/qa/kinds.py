@@ -1,0 +1,279 @@
+"""The kinds of answer a question can ask for, as one table: for each kind, how a question asks
+for it (English and Chinese apart), what a passage must hold to give it, what is said when no
+passage does, and how it ranks. qa.questions reads a question's kind from this table once;
+retrieval and composition only ask a kind whether a text holds an answer of it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from qa.places import names_a_country
+from qa.prompts import ABSTAIN_NO_EMAIL, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
+from qa.text import STOPWORDS, has_chinese, stem, tagged_words, term_set, terms
+
+if TYPE_CHECKING:
+    from qa.questions import Query
+
+# How a kind ranks a sentence that holds no answer of it:
+# "marked": marked down (Ranking.wrong_type);
+# "preferred": marked down only where some candidate sentence holds one (few passages could
+#   give an alias or a definition: where none does, the question is answered by the others).
+RANKINGS = ("marked", "preferred")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of answer. A question pattern may capture the kind's `subject` (the term asked
+    the meaning of, the place asked where, the role asked who holds); a match that captures an
+    empty one does not count."""
+
+    name: str
+    english: tuple[re.Pattern, ...]
+    chinese: tuple[re.Pattern, ...]
+    holds: Callable[[str, "Query", str], bool]  # (passage text, query, text already quoted)
+    refusal: str = ""  # said when the passages about it hold none; "" answers from them anyway
+    ranking: str = "marked"
+
+    def __post_init__(self) -> None:
+        if self.ranking not in RANKINGS:
+            raise ValueError(f"Kind {self.name}: ranking {self.ranking!r} is not one of {RANKINGS}")
+
+    def asked_by(self, question: str) -> str | None:
+        """The subject the question asks about ("" where the kind has none) when it asks for an
+        answer of this kind, else None."""
+        for pattern in (*self.english, *self.chinese):
+            match = pattern.search(question)
+            if match is None:
+                continue
+            if "subject" not in pattern.groupindex:
+                return ""
+            subject = _clean_subject(match.group("subject") or "")
+            if subject:
+                return subject
+        return None
+
+
+def _clean_subject(text: str) -> str:
+    """The subject as the passage would write it: after a leading "在…中，", without quotes."""
+    return re.split(r"[，,]", text)[-1].strip(" “”\"'")
+
+
+def _en(*patterns: str) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p, re.I) for p in patterns)
+
+
+def _zh(*patterns: str) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+# --- what passages hold ---------------------------------------------------------------------
+
+_NUMBER_WORDS = ("one(?! of)|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+                 "|(?:thir|four|fif|six|seven|eigh|nine)teen|twenty|thirty|forty|fifty|sixty|seventy"
+                 "|eighty|ninety|hundred|thousand|million|billion|dozen|half|percent")
+# a digit after a Han character starts a number ("全长364.6公里"): Python counts Han as \w
+_HAS_NUMBER = re.compile(rf"(?<![A-Za-z0-9_.])\d[\d,.]*(?!\.\s*[A-Z])|\b({_NUMBER_WORDS})\b"
+                         r"|[一二三四五六七八九十百千万亿两]+[个所家项名%]", re.I)
+_HAS_SHARE = re.compile(r"%|％|\bper\s?cent|\bper\b|\bratio\b|\bhalf\b|\bthirds?\b|\bquarters?\b"
+                        r"|\bone in\b|\bout of\b|\d\s*(:|to)\s*\d|百分|比例|比率|占比|[一二三四五六七八九十\d]成",
+                        re.I)
+_HAS_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+_HAS_PHONE = re.compile(r"\+?\d[\d\s()-]{6,}\d")
+_HAS_WEB = re.compile(r"https?://|www\.|\b[\w-]+\.(com|org|net|edu|gov|cn|info)\b", re.I)
+_ALIAS_WORD = r"(?:又|也|亦|还|或|俗|简|别|另|原|旧|古)(?:可以|可|能)?(?:被)?(?:称|名|叫|译)"
+_ALIAS_PHRASE = r"\b(also|otherwise|commonly|better|formerly) (known|called|named|referred to)\b"
+_HAS_ALIAS = re.compile(rf"{_ALIAS_WORD}|{_ALIAS_PHRASE}|\ba\.?k\.?a\b|\bnicknamed\b|\bshort for\b",
+                        re.I)
+# capitalised, as English writes months: "may" and "march" are also verbs
+_MONTH = (r"(?-i:Jan(uary)?|Feb(ruary)?|Mar(ch)?|Apr(il)?|May|June?|July?|Aug(ust)?|Sep(tember)?"
+          r"|Oct(ober)?|Nov(ember)?|Dec(ember)?)")
+_YEAR = r"\b(1[5-9]\d\d|20\d\d)\b"
+# an earlier year where the words around it make it one: "in 1281", "AD 800", "the 1280s"
+_EARLY_YEAR = (r"\b(in|since|until|by|from|after|before|around|circa|c\.)\s+[1-9]\d{2,3}\b(?![,.]?\d)"
+               r"|\b\d{1,4}\s*(AD|BC|BCE|CE)\b|\bA\.?D\.?\s*\d{1,4}\b|\b\d{3}0s\b")
+_HAS_DATE = re.compile(rf"{_YEAR}|{_EARLY_YEAR}|\b{_MONTH}\b|\d+\s*[年月日]|\b(century|decade)\b",
+                       re.I)
+_HAS_ERA = re.compile(r"时代|时期|年间|世纪|年代|末年|初年|末期|初期|朝|三国|战国|春秋|[东西]汉|[东西]晋|"
+                      r"[东西]周|蜀汉|[隋唐宋元明清]代")
+_LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")  # "1. Promote…": a list label, not a number
+# the numbers of a date, which answer "when" and not "how many": November 17, 2025; 17 May; 2025;
+# 2025年11月17日
+_DATE_NUMBERS = re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}(st|nd|rd|th)?\b(,?\s+\d{{4}}\b)?"
+                           rf"|\b\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH}\b|{_YEAR}(?![,.]\d)"
+                           r"|\d+\s*[年月日]", re.I)
+# what a school is called, in the stems of its words and plurals (universities: universiti)
+SCHOOL_WORDS = frozenset(terms("university college institute institution school conservatory academy"))
+_SCHOOL_NAME = re.compile(
+    r"(?:[A-Z][\w'’.-]*\s+)*(?:University|College|Institute|School|Conservatory|Academy)"
+    r"(?:\s+(?:of|for|and|in)(?:\s+[A-Z][\w'’.-]*)+)*|[\u4e00-\u9fff]{2,10}(?:大学|学院|学校)")
+_NOT_PERSON = frozenset("""university college institute school conservatory academy department
+    ministry office alliance conference province provincial city council commission committee
+    association education cooperation international national state federal group company
+    republic china chinese new north south east west the of and for january february march
+    april may june july august september october november december monday tuesday wednesday
+    thursday friday saturday sunday""".split())
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’.-]+(?:\s+(?:(?:of|for|and)\s+)?[A-Z][\w'’.-]+)+")
+# a definition: the term and a copula ("贴扎是一种…", "显微镜学（…）是…", "X, …, means…")
+_COPULA = r"\s*(?:（[^）]*）|\([^)]*\))?\s*[，,]?\s*(?:是|为|指|即|乃|系|\bis\b|\bare\b|\bmeans\b|\brefers to\b)"
+# where a place lies: "…位于…", "隶属于…"
+_LIES = r"[^。；]{0,20}?(?:位于|地处|坐落|座落|隶属|设在|设于)"
+
+
+@lru_cache(maxsize=100_000)
+def _matches(pattern: re.Pattern, text: str) -> bool:
+    return bool(pattern.search(text))
+
+
+@lru_cache(maxsize=100_000)
+def _numbers(text: str) -> bool:
+    return bool(_HAS_NUMBER.search(_DATE_NUMBERS.sub(" ", _LIST_NUMBER.sub("", text))))
+
+
+def _holds_pattern(pattern: re.Pattern, list_labels: bool = True) -> Callable[[str, "Query", str], bool]:
+    """Holds: the text matches the pattern (with `list_labels` off, a leading "1. " is no date)."""
+    def holds(text: str, query: "Query", known: str) -> bool:
+        return _matches(pattern, text if list_labels else _LIST_NUMBER.sub("", text))
+    return holds
+
+
+def _holds_number(text: str, query: "Query", known: str) -> bool:
+    """A number that is not part of a date or a list label."""
+    return _numbers(text)
+
+
+def _holds_era(text: str, query: "Query", known: str) -> bool:
+    text = _LIST_NUMBER.sub("", text)
+    return _matches(_HAS_DATE, text) or _matches(_HAS_ERA, text)
+
+
+def _holds_country(text: str, query: "Query", known: str) -> bool:
+    return names_a_country(text)
+
+
+@lru_cache(maxsize=100_000)
+def schools(text: str) -> tuple[frozenset[str], ...]:
+    """The terms of each school named in the text (the same sentences meet many questions)."""
+    return tuple(term_set(name) for name in _SCHOOL_NAME.findall(text))
+
+
+def _holds_school(text: str, query: "Query", known: str) -> bool:
+    """A school the question (and what is already quoted) does not name."""
+    asked = query.term_set | term_set(known) if known else query.term_set
+    return any(not name <= asked for name in schools(text))
+
+
+def has_person(text: str) -> bool:
+    """A run of two to four capitalised words, none of which names an organisation, a place or
+    a month ("Griffith College of Digital Intelligence" is one run, and not a person; nor is
+    "On November": a run's leading "On", "In" or "The" is not part of a name); in Chinese, a
+    name jieba tags as a person's."""
+    for run in _CAPITALISED_RUN.findall(text):
+        words = [w.lower() for w in run.split()]
+        words = words[1:] if words[0] in STOPWORDS else words
+        if 2 <= len(words) <= 4 and not set(words) & _NOT_PERSON:
+            return True
+    return any(flag.startswith("nr") for _, flag in tagged_words(text))
+
+
+def _holds_holder(text: str, query: "Query", known: str) -> bool:
+    """For "who is the director / chair of…": the text names the role asked about and who holds
+    it, a person or an institution ("… serves as the alliance's chair institution")."""
+    role = query.subject
+    held = role in text if has_chinese(role) else stem(role.lower()) in term_set(text)
+    return held and (has_person(text) or bool(schools(text)))
+
+
+@lru_cache(maxsize=100_000)
+def defines(text: str, term: str) -> bool:
+    """Whether the text opens with the term and a copula: "贴扎是一种…", "显微镜学（…）是…"."""
+    return bool(re.match(re.escape(term) + _COPULA, text.strip(), re.I))
+
+
+def _holds_definition(text: str, query: "Query", known: str) -> bool:
+    return defines(text, query.subject)
+
+
+@lru_cache(maxsize=100_000)
+def places(text: str, term: str) -> bool:
+    """Whether the text defines the term or says where it lies ("乍浦镇是隶属于…", "…位于…")."""
+    return defines(text, term) or bool(re.search(re.escape(term) + _LIES, text))
+
+
+def _holds_place(text: str, query: "Query", known: str) -> bool:
+    return places(text, query.subject)
+
+
+# --- the table ------------------------------------------------------------------------------
+# A question's kind is the first row that it asks for, so the narrower kinds come first: "What
+# is the email address…" before anything else, "who is the director" before "which school".
+
+KINDS: tuple[Kind, ...] = (
+    Kind("email", _en(r"\be-?mail\b"), _zh(r"邮箱|电子邮件"), _holds_pattern(_HAS_EMAIL),
+         refusal=ABSTAIN_NO_EMAIL),
+    Kind("phone", _en(r"\b(phone|telephone|fax) (number)?\b"), _zh(r"电话"),
+         _holds_pattern(_HAS_PHONE)),
+    Kind("web", _en(r"\b(website|web site|web address|url|homepage)\b"), _zh(r"网址|网站"),
+         _holds_pattern(_HAS_WEB)),
+    # another name for a thing: "What is X also called?", "X又称什么？"
+    Kind("alias", _en(rf"{_ALIAS_PHRASE}|\b(another|other|alternative|former) name\b|\bnickname"),
+         _zh(_ALIAS_WORD), _holds_pattern(_HAS_ALIAS), ranking="preferred"),
+    # what a term means: "What does X mean?", "X的定义是什么？", "什么是X？", "X是什么地方？"
+    Kind("definition",
+         _en(r"^what (?:does|do) (?:the term |the word )?(?P<subject>.+?) mean\b",
+             r"^what is (?:meant by|the (?:definition|meaning) of) (?P<subject>.+?)[?]?$"),
+         _zh(r"^(?P<subject>.+?)的(?:定义|含义|意思|意义)(?:指的)?是什么",
+             r"^什么(?:是|叫|叫做)(?P<subject>.+?)[？?]?$",
+             r"^(?P<subject>[^的，,]+?)是(?:什么|何物|甚么)(?:地方|东西)?[？?]?$"),
+         _holds_definition, ranking="preferred"),
+    # who holds a role: the role is the subject
+    Kind("person",
+         _en(r"\bwho (is|was|are|were)( the| its| their)? (current |first |founding |former )?"
+             r"(?P<subject>president|director|dean|head|chair|chairman|chairwoman|principal"
+             r"|chancellor|rector|founder|leader|mayor|minister|secretary|governor|ceo|editor"
+             r"|author)s?\b"),
+         _zh(r"(?P<subject>校长|院长|主任|负责人)"), _holds_holder, refusal=ABSTAIN_NO_HOLDER),
+    Kind("country", _en(r"\b(which|what) (country|nation)\b"), _zh(r"哪个国家|哪国|哪一国|什么国家"),
+         _holds_country),
+    Kind("school",
+         _en(r"\b(which|what)\s+(\w+\s+){0,2}(universit(y|ies)|colleges?|institutions?|schools?"
+             r"|institutes?|conservator(y|ies)|academ(y|ies))\b"),
+         _zh(r"哪所|哪(些|个|一所|家)(大学|学院|学校|院校|机构|单位)"), _holds_school),
+    # an era: "吕凯是什么时期的人？" is answered by "三国时蜀汉…", a date or a named period
+    Kind("era", (), _zh(r"(什么|哪个|哪一)(时期|时代|朝代)|哪一?朝"), _holds_era,
+         ranking="preferred"),
+    Kind("date",
+         _en(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|month)\b"
+             r"|\bin what year\b"),
+         _zh(r"哪一?年|哪一?天|何时|什么时候|几月|哪个月"), _holds_pattern(_HAS_DATE, list_labels=False),
+         refusal=ABSTAIN_UNDATED),
+    # where a place or building is: "乍浦镇在哪里？"
+    Kind("place", (),
+         _zh(r"^(?P<subject>[^的，,？?]+?)(?:的(?:位置|地址|所在地))?(?:在哪里|在哪|位于哪里|位于哪个"
+             r"|在什么地方|位于什么地方|在何处|隶属于?哪|隶属于?什么)"),
+         _holds_place, ranking="preferred"),
+    # a share of a whole: "what percentage…", "what is the acceptance rate…"
+    Kind("share",
+         _en(r"\bwhat (percentage|percent|share|proportion|fraction|ratio)\b"
+             r"|\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)? (rate|ratio|percentage|proportion)\b"),
+         _zh(r"百分之|百分比|比例|比率|占比"), _holds_pattern(_HAS_SHARE), refusal=ABSTAIN_NO_SHARE),
+    Kind("number",
+         _en(r"\bhow (many|much|long|far|old|large|big|tall|high|deep|wide|heavy)\b|\bwhat number\b"
+             r"|\bnumber of\b"
+             r"|\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)?"
+             r" (fees?|tuition|costs?|price|salary|budget|population|gpa|score)\b"),
+         _zh(r"多少|几个|几所|几家|多长|多远|多高|多深|多宽|多重|多久|多大|几岁"), _holds_number),
+)
+KIND_NAMES = tuple(k.name for k in KINDS)
+
+
+def kind_of(question: str, kinds: tuple[Kind, ...] = KINDS) -> tuple[Kind | None, str]:
+    """The first kind the question asks for, with its subject; (None, "") for any other."""
+    for kind in kinds:
+        subject = kind.asked_by(question)
+        if subject is not None:
+            return kind, subject
+    return None, ""
