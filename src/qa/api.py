@@ -5,25 +5,29 @@
     GET  /api/docs       OpenAPI page (schema at /api/openapi.json)
     GET  /widget.js      the chat bubble any page can include with a script tag
     GET  /               the Gradio chat (its own API names the endpoint "ask")
+
+Every route, Gradio's included, is behind qa.guard.BodyGuard (the body limit, however a body is
+sent) and QuestionLimits (one rate limit, one set of question and history limits).
 """
 
+import inspect
 import json
 import logging
 import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import asdict
 from importlib import resources
 
 from fastapi import Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from qa.config import Settings
 from qa.errors import BadQuestion, IndexMissing, QAError
+from qa.guard import GRADIO_PREFIX, BodyGuard, RateLimiter, Refusal, client_of, gradio_call
 
 log = logging.getLogger("qa.api")
 MAX_BODY_BYTES = 64 * 1024
 MAX_HISTORY_TURNS = 40
+QUESTION_ROUTES = ("/api/ask", "/api/ask/stream")
 
 
 class Turn(BaseModel):
@@ -37,9 +41,13 @@ class ErrorBody(BaseModel):
 
 ERRORS = {400: {"model": ErrorBody, "description": "An empty question, one over the length "
                 "limit (QA_MAX_QUESTION_CHARS, 1000 by default), or one that is not text"},
-          413: {"model": ErrorBody, "description": f"A body over {MAX_BODY_BYTES} bytes"},
-          422: {"model": ErrorBody, "description": "Malformed JSON or fields"},
-          429: {"model": ErrorBody, "description": "Over QA_RATE_LIMIT_PER_MINUTE questions"},
+          413: {"model": ErrorBody, "description": f"A body over {MAX_BODY_BYTES} bytes, however "
+                "it is sent (a chunked body too)"},
+          422: {"model": ErrorBody, "description": "Malformed JSON or fields (more than "
+                f"{MAX_HISTORY_TURNS} history turns, a turn over 20000 characters)"},
+          429: {"model": ErrorBody, "description": "Over QA_RATE_LIMIT_PER_MINUTE questions a "
+                "minute from this client, through this API and the Gradio chat and API "
+                "together"},
           503: {"model": ErrorBody, "description": "No index yet: run `qa index`"}}
 
 
@@ -51,26 +59,110 @@ class AskRequest(BaseModel):
                                 description="Earlier turns of the conversation, oldest first.")
 
 
-class RateLimiter:
-    """At most `per_minute` requests per client in any sliding minute."""
+def problems(errors: list[dict], skip: int = 0) -> str:
+    """Pydantic's errors as 'field: what is wrong', without the values."""
+    return "; ".join(f"{'.'.join(map(str, e.get('loc', ())[skip:])) or 'body'}: {e.get('msg')}"
+                     for e in errors)
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._seen: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
 
-    def allow(self, client: str, now: float | None = None) -> bool:
-        if self.per_minute <= 0:
-            return True
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            seen = self._seen[client]
-            while seen and now - seen[0] >= 60.0:
-                seen.popleft()
-            if len(seen) >= self.per_minute:
-                return False
-            seen.append(now)
-            return True
+class QuestionLimits:
+    """What every route that takes a question holds it to, in one place: the rate limit per
+    client, the question's length and text, the history's turns. /api/ask's own checks are its
+    request model; a Gradio function that takes a `question` (and a `history`) argument is
+    checked here against the same model before Gradio queues it, whichever of Gradio's routes
+    calls it (queue/join, run/, api/, call/, call/v2/). A call that names no function of the app
+    gets a 4xx here rather than a 500 from Gradio."""
+
+    def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
+        self.settings = settings
+        self.limiter = limiter
+        self.blocks = None  # the Gradio app, once mounted
+        self._inputs: dict[int, dict[str, int]] = {}
+
+    def judge(self, scope: dict, body: bytes) -> Refusal | None:
+        if scope.get("method") != "POST":
+            return None
+        path = scope.get("path", "")
+        if path in QUESTION_ROUTES:
+            return self.rate_limited(scope)
+        if self.blocks is None or not path.startswith(GRADIO_PREFIX):
+            return None
+        try:
+            call = gradio_call(path, body)
+        except ValueError as exc:
+            return Refusal(422, f"malformed request: {exc}")
+        if call is None:
+            return None
+        fn = self.function(call)
+        if fn is None or isinstance(fn, Refusal):
+            return fn
+        inputs = self.question_inputs(fn)
+        if not inputs:
+            return None
+        return self.rate_limited(scope) or self.check(call.data, inputs)
+
+    def rate_limited(self, scope: dict) -> Refusal | None:
+        if self.limiter.allow(client_of(scope)):
+            return None
+        return Refusal(429, "too many questions; wait a minute and ask again",
+                       {"Retry-After": "60"})
+
+    def function(self, call) -> object:
+        """The app's function the call names; a Refusal when it names none; None when the call
+        names no function at all (Gradio answers that itself)."""
+        fns = self.blocks.fns
+        if call.fn_index is not None:
+            if isinstance(call.fn_index, bool) or not isinstance(call.fn_index, int):
+                return Refusal(422, "malformed request: fn_index: must be a whole number")
+            if call.fn_index not in fns:
+                return Refusal(422, f"malformed request: fn_index: this app has no function "
+                               f"{call.fn_index} (the named endpoints are at /gradio_api/info)")
+            return fns[call.fn_index]
+        if call.api_name is not None:
+            for fn in fns.values():
+                if fn.api_name == call.api_name:
+                    return fn
+            return Refusal(404, "this app has no endpoint of that name (the named endpoints "
+                           "are at /gradio_api/info)")
+        return None
+
+    def question_inputs(self, fn) -> dict[str, int]:
+        """Where the function's `question` and `history` arguments are among its inputs."""
+        if fn._id not in self._inputs:
+            import gradio as gr
+
+            special = (gr.Request, gr.EventData, gr.Progress)  # filled in by Gradio, not sent
+            names = [] if fn.fn is None else [
+                p.name for p in inspect.signature(fn.fn).parameters.values()
+                if not (isinstance(p.annotation, type) and issubclass(p.annotation, special))
+                and not isinstance(p.default, gr.Progress)]
+            self._inputs[fn._id] = {n: i for i, n in enumerate(names)
+                                    if n in ("question", "history")}
+        return self._inputs[fn._id]
+
+    def check(self, data: object, inputs: dict[str, int]) -> Refusal | None:
+        """The refusal /api/ask would give this question and history, or None."""
+        from qa.service import readable, validate_question
+
+        if isinstance(data, dict):  # call/v2: by parameter name
+            args = {name: data.get(name) for name in inputs}
+        elif isinstance(data, list):
+            args = {name: data[i] if i < len(data) else None for name, i in inputs.items()}
+        else:
+            return Refusal(422, "malformed request: data: must be a list of the arguments")
+        history = args.get("history") or []
+        try:
+            AskRequest.model_validate({"question": args.get("question"), "history": history})
+        except ValidationError as exc:
+            return Refusal(422, f"malformed request: {problems(exc.errors())}")
+        try:
+            validate_question(args["question"], self.settings.max_question_chars)
+        except BadQuestion as exc:
+            return Refusal(400, str(exc))
+        if not all(readable(turn["content"]) for turn in history):
+            return Refusal(400, "A turn of the conversation holds characters that are not text "
+                           "(control characters or a lone UTF-16 surrogate).")
+        return None
 
 
 def allowed_origins(settings: Settings) -> list[str]:
@@ -101,16 +193,16 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
     app = FastAPI(title="qa: cited answers from your documents", docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)
     origins = allowed_origins(settings)
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+    questions = QuestionLimits(settings, limiter)
+    # innermost, so that its refusals pass through CORS and get the headers below
+    app.add_middleware(BodyGuard, max_bytes=MAX_BODY_BYTES, judge=questions.judge)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"])
-    limiter = RateLimiter(settings.rate_limit_per_minute)
     frame_ancestors = " ".join(["'self'", *origins])
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse({"error": f"request body over {MAX_BODY_BYTES} bytes"}, 413)
         try:
             response = await call_next(request)
         except Exception:  # never a traceback or a server path to the user, but in the log
@@ -126,22 +218,10 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
     async def invalid_request(request: Request, exc: RequestValidationError):
         """A 422 that says which field is wrong, without echoing its value (NaN cannot be
         written as JSON, and a value is the client's own)."""
-        problems = "; ".join(f"{'.'.join(map(str, e.get('loc', ())[1:])) or 'body'}: {e.get('msg')}"
-                             for e in exc.errors())
-        return JSONResponse({"error": f"malformed request: {problems}"}, 422)
-
-    def too_many(request: Request):
-        """A 429 answer when this client has used up its questions for the minute, else None."""
-        client = request.client.host if request.client else "unknown"
-        if limiter.allow(client):
-            return None
-        return JSONResponse({"error": "too many questions; wait a minute and ask again"}, 429,
-                            headers={"Retry-After": "60"})
+        return JSONResponse({"error": f"malformed request: {problems(exc.errors(), 1)}"}, 422)
 
     @app.post("/api/ask", summary="Answer a question with citations", responses=ERRORS)
-    def ask(body: AskRequest, request: Request):
-        if refused := too_many(request):
-            return refused
+    def ask(body: AskRequest):
         try:
             answer = get_service().ask(body.question, [t.model_dump() for t in body.history])
         except BadQuestion as exc:
@@ -154,11 +234,9 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
 
     @app.post("/api/ask/stream", responses=ERRORS, summary="The same, streamed as JSON lines: "
               '{"token": …} while a model writes, then {"answer": …} (or {"error": …})')
-    def ask_stream(body: AskRequest, request: Request):
+    def ask_stream(body: AskRequest):
         from fastapi.responses import StreamingResponse
 
-        if refused := too_many(request):
-            return refused
         try:  # a bad question is refused with a status code, before any streaming starts
             validate_question(body.question, settings.max_question_chars)
         except BadQuestion as exc:
@@ -200,7 +278,11 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
 
         feedback = FeedbackStore(settings.data_dir / "feedback.jsonl")
         blocks = build_ui(get_service, feedback)
-        app = gr.mount_gradio_app(app, blocks, path="/", css=CSS, footer_links=["api"])
+        questions.blocks = blocks
+        # show_error=False: an unexpected error's text stays in the server log; the messages
+        # the UI raises on purpose (gr.Error) are still shown
+        app = gr.mount_gradio_app(app, blocks, path="/", css=CSS, footer_links=["api"],
+                                  show_error=False)
     return app
 
 

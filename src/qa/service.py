@@ -50,6 +50,21 @@ def readable(text: str) -> bool:
                    or ord(c) == 0x7F for c in text)
 
 
+HISTORY_TURNS = 40  # the most earlier turns a question is read with
+ANSWER_TURN_CHARS = 4000  # the most characters of an earlier answer it is read with
+
+
+def bounded_history(history: list[dict] | None, max_question_chars: int) -> list[dict]:
+    """The conversation a question is read with: its last HISTORY_TURNS turns, an earlier
+    question cut to the length a question may have and an earlier answer to ANSWER_TURN_CHARS,
+    so that no history makes one question's search longer than a question's own."""
+    kept = []
+    for turn in (history or [])[-HISTORY_TURNS:]:
+        limit = max_question_chars if turn.get("role") == "user" else ANSWER_TURN_CHARS
+        kept.append({**turn, "content": str(turn.get("content", ""))[:limit]})
+    return kept
+
+
 def _best_score(retrieval: Retrieval) -> float:
     return retrieval.hits[0].score if retrieval.hits else -math.inf
 
@@ -145,6 +160,7 @@ class QAService:
         (the returned answer is the checked one, which may drop unsupported sentences)."""
         started = time.perf_counter()
         text = validate_question(question, self.settings.max_question_chars)
+        history = bounded_history(history, self.settings.max_question_chars)
         if history and not all(readable(str(t.get("content", ""))) for t in history):
             raise BadQuestion("A turn of the conversation holds characters that are not text "
                               "(control characters or a lone UTF-16 surrogate).")

@@ -96,19 +96,44 @@ def _history(messages: list[dict]) -> list[dict]:
     return out
 
 
+def rated_answer(index: object, answers: list) -> dict:
+    """The answer a thumbs up or down is for: the assistant message at chat position `index`
+    (user and assistant messages alternate). ValueError, with a message for the user, for any
+    other index: a negative one, a user's message, one past the end, not a number."""
+    if isinstance(index, (list, tuple)) and len(index) == 1:  # Gradio's [row] form
+        index = index[0]
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise ValueError("Only an answer in this conversation can be rated; this rating names "
+                         "no message.")
+    position, is_answer = divmod(index, 2)
+    if index < 0 or not is_answer or position >= len(answers) or answers[position] is None:
+        raise ValueError(f"Only an answer in this conversation can be rated; message {index} "
+                         "is not one.")
+    return answers[position]
+
+
 def build_ui(get_service: Callable, feedback) -> "gr.Blocks":  # noqa: F821
-    """The chat, sources panel, status line, examples, new-conversation and feedback."""
+    """The chat, sources panel, status line, examples, new-conversation and feedback.
+
+    A function that takes a `question` (and a `history`) argument is held by qa.api to the
+    limits /api/ask has, before Gradio queues the call. The conversation is kept on the server
+    (gr.State), so the browser sends only the new question, however long the chat grows."""
     import gradio as gr
 
     from qa.errors import QAError
 
     def ask_api(question: str, history: list[dict] | None = None) -> dict:
         """Answer a question (with optional earlier turns) and return the Answer as a dict."""
-        return asdict(get_service().ask(question, history or []))
+        try:
+            return asdict(get_service().ask(question, history or []))
+        except QAError as exc:
+            raise gr.Error(str(exc)) from exc
 
-    def respond(question: str, messages: list[dict], answers: list[dict]) -> Iterator:
-        messages = list(messages or [])
-        history = _history(messages)
+    def respond(question: str, chat: list[dict], answers: list) -> Iterator:
+        """answers: one entry a question, the answer (None where it failed), so that the n-th
+        question's answer is message 2n+1 of the chat."""
+        messages = list(chat or [])
+        history = _history(messages)  # the service reads the last turns of it
         messages.append({"role": "user", "content": escape_markdown(question)})
         try:
             service = get_service()
@@ -117,35 +142,36 @@ def build_ui(get_service: Callable, feedback) -> "gr.Blocks":  # noqa: F821
                 if isinstance(item, str):  # a model's token: show the draft as it grows
                     written += item
                     draft = {"role": "assistant", "content": escape_markdown(written)}
-                    yield messages + [draft], gr.update(), "writing…", answers, ""
+                    yield messages + [draft], gr.update(), gr.update(), "writing…", answers, ""
                 else:
                     answer = asdict(item)
         except QAError as exc:
             messages.append({"role": "assistant", "content": escape_markdown(str(exc))})
-            yield messages, gr.update(), f"⚠ {escape_markdown(str(exc))}", answers, question
+            answers = answers + [None]
+            yield (messages, messages, gr.update(), f"⚠ {escape_markdown(str(exc))}", answers,
+                   question)
             return
         shown = answer_markdown(answer)
         pieces = re.split(r"(?<=\))\s+", shown)  # stream the answer part by part
         messages.append({"role": "assistant", "content": ""})
         for i in range(1, len(pieces) + 1):
             messages[-1] = {"role": "assistant", "content": " ".join(pieces[:i])}
-            yield messages, gr.update(), "composing…", answers, ""
+            yield messages, gr.update(), gr.update(), "composing…", answers, ""
         answers = answers + [{"question": question, **answer}]
-        yield (messages, sources_html(answer, service.documents), status_line(question, answer),
-               answers, "")
+        yield (messages, messages, sources_html(answer, service.documents),
+               status_line(question, answer), answers, "")
 
-    def rate(data: gr.LikeData, answers: list[dict], comment: str):
-        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-        position = int(index) // 2  # user and assistant messages alternate
-        if not answers or position >= len(answers):
-            return comment
-        answer = answers[position]
+    def rate(data: gr.LikeData, answers: list, comment: str):
+        try:
+            answer = rated_answer(data.index, answers or [])
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
         feedback.add("up" if data.liked else "down", answer["question"], answer, comment or "")
         gr.Info("Thank you: your rating is saved.")
         return ""
 
     def new_conversation():
-        return [], "", "", [], ""
+        return [], [], "", "", [], ""
 
     with gr.Blocks(title="Ask the documents") as blocks:
         gr.Markdown("### Ask the documents\nAnswers quote the passages they come from; "
@@ -172,11 +198,12 @@ def build_ui(get_service: Callable, feedback) -> "gr.Blocks":  # noqa: F821
             with gr.Column(scale=2):
                 gr.Markdown("#### Sources")
                 sources = gr.HTML(elem_id="qa-sources")
+        chat = gr.State([])  # the messages shown, kept on the server
         answers = gr.State([])
-        outputs = [chatbot, sources, status, answers, question]
-        send.click(respond, [question, chatbot, answers], outputs, api_visibility="private")
-        question.submit(respond, [question, chatbot, answers], outputs, api_visibility="private")
-        clear.click(new_conversation, None, [chatbot, sources, status, answers, comment],
+        outputs = [chatbot, chat, sources, status, answers, question]
+        send.click(respond, [question, chat, answers], outputs, api_visibility="private")
+        question.submit(respond, [question, chat, answers], outputs, api_visibility="private")
+        clear.click(new_conversation, None, [chatbot, chat, sources, status, answers, comment],
                     api_visibility="private")
         chatbot.like(rate, [answers, comment], comment, api_visibility="private")
         gr.api(ask_api, api_name="ask")
