@@ -1,23 +1,25 @@
-"""Turn each rule off in turn and print what it does on both halves of the three eval sets.
+"""Turn each rule, and each kind of answer, off in turn and print what it does on both halves
+of the three eval sets.
 
 A rule pays its way when switching it off costs the check half (the cases no rule was chosen
 on); one that gains only on the tune half is fitted to those cases.
 
-Run: .venv/bin/python benchmarks/ablate.py --work DIR [--off RULE…] [--only RULE…]
+Run: .venv/bin/python benchmarks/ablate.py --work DIR [--off SWITCH…] [--only SWITCH…]
+A switch is a rule (qa.ranking.RULES) or a kind of answer, "kind:date" (a row of qa.kinds.KINDS;
+without it, a question that asks for a date is read as the next row it matches, or as none).
 DIR holds the eval sets' indexes as `benchmarks/baseline.py --work DIR` leaves them (built here
-when missing). --off: rules off in the reference too; --only: ablate just these.
+when missing). --off: switches off in the reference too; --only: ablate just these.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from qa.config import load_settings
 from qa.evaluation import dataset_to_corpus, half_of, load_cases, metrics, run_cases
-from qa.ranking import RULES, Ranking
+from qa.ranking import SWITCHES, Ranking
 from qa.service import QAService, run_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,19 +73,22 @@ def _row(label: str, figures: dict, reference: dict | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, required=True)
-    parser.add_argument("--off", nargs="*", default=[], choices=sorted(RULES))
-    parser.add_argument("--only", nargs="*", default=None, choices=sorted(RULES))
+    parser.add_argument("--off", nargs="*", default=[], choices=sorted(SWITCHES))
+    parser.add_argument("--only", nargs="*", default=None, choices=sorted(SWITCHES))
     parser.add_argument("--sets", nargs="*", default=list(SETS), choices=list(SETS))
     args = parser.parse_args()
     sets = open_sets(args.work, args.sets)
-    reference_ranking = replace(Ranking(), rules=RULES - set(args.off))
+    reference_ranking = Ranking()
+    for switch in args.off:
+        reference_ranking = reference_ranking.without(switch)
     keys = sorted((name, half) for name in sets for half in ("tune", "check"))
     print("columns: " + " | ".join(f"{n} {h}: acc abst-recall false-abst" for n, h in keys))
     reference = measure(sets, reference_ranking)
     print(_row("reference", reference, None))
     sys.stdout.flush()
-    for rule in sorted(args.only or reference_ranking.rules):
-        if rule not in reference_ranking.rules:
+    switched_on = reference_ranking.rules | {f"kind:{k}" for k in reference_ranking.kinds}
+    for rule in sorted(args.only or switched_on):
+        if rule not in switched_on:
             continue
         print(_row(f"without {rule}", measure(sets, reference_ranking.without(rule)), reference))
         sys.stdout.flush()

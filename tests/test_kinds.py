@@ -215,3 +215,47 @@ def test_words_naming_a_document_pick_it_and_leave_the_search():
     query = analyse("Which colleges signed in the Daily News article?", mentions=Mentions())
     assert query.search.text == "Which colleges signed?" and query.search.documents == ("daily.txt",)
     assert "daily" not in query.term_set and query.text.endswith("Daily News article?")
+
+
+# --- the lead: the phrase of a passage that answers ---------------------------------------
+
+LEADS = [
+    ("When did the bridge open?", "The bridge opened on 4 July 1932 after six years of work.",
+     "4 July 1932"),
+    ("In what year was the museum founded?", "Founded in 1887, the museum holds 4,000 paintings.",
+     "1887"),
+    ("How many students does the college have?", "Since 2020 the college has had 3,200 students.",
+     "3,200"),
+    ("这座桥有多长？", "这座桥全长1200米，于2008年通车。", "1200米"),
+    ("What percentage of graduates find work?", "About 92% of its graduates find work within a year.",
+     "92%"),
+    ("Which university runs the course with the city college?",
+     "The city college runs the course with the University of Otago.", "University of Otago"),
+    ("Who is the president of the society?", "The society is led by its president, Anna Berg.",
+     "Anna Berg"),
+    ("Which country is the partner university in?",
+     "Its partner is a university in Norway that trains engineers.", "Norway"),
+    ("What is the river also known as?", "The river, also known as the Silver Stream, floods in May.",
+     "the Silver Stream"),
+    ("这条河又称什么？", "这条河又称银溪，每年五月泛滥。", "银溪"),
+    ("什么是光合作用？", "光合作用是植物利用光能制造养分的过程。", "植物利用光能制造养分的过程"),
+    ("这个小镇位于哪里？", "这个小镇位于浙江省北部，靠近太湖。", "浙江省北部"),
+    ("这家公司是哪里的企业？", "这家公司是上海的企业，成立于1990年。", "上海"),  # the question's slot
+    ("What was the ferry later renamed?", "The ferry was later renamed Northern Star, and it sailed on.",
+     "Northern Star"),
+    ("Who founded the orchestra?", "In 1901 the conductor Karl Weiss founded the orchestra.", "Karl Weiss"),
+]
+
+
+@pytest.mark.parametrize("question,passage,lead", LEADS)
+def test_the_lead_is_the_phrase_that_answers(question, passage, lead):
+    from qa.kinds import answer_phrase
+
+    assert answer_phrase(passage, analyse(question)) == lead
+
+
+def test_only_a_question_for_one_fact_gets_a_lead():
+    assert analyse("Who founded the orchestra?").factoid
+    assert analyse("这座桥有多长？").factoid
+    for question in ("Why did the fees fall?", "How did the college grow?", "Tell me about it."):
+        assert not analyse(question).factoid, question

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.ingest import LONG_SENTENCE_WORDS
-from qa.kinds import SCHOOL_WORDS
+from qa.kinds import SCHOOL_WORDS, answer_phrase
 from qa.prompts import ABSTAIN, ABSTAIN_NOT_NEGATED, ABSTAIN_PROVENANCE, ABSTAIN_UNKNOWN
 from qa.questions import STATES_RESULT, Query, states_negation
 from qa.ranking import Ranking
@@ -353,7 +353,32 @@ def provenance(q: Query, retrieval: Retrieval, documents: dict) -> Answer | None
     dated = f", published {doc['date']}" if doc.get("date") else ""
     citation = cite(1, top["source"], title, top["score"], title, start, start + len(title), doc)
     return Answer(f"“{title}” {verb} {value}{dated}. [1]", False, [citation], retrieval.query,
-                  retrieval.documents)
+                  retrieval.documents, lead=value)
+
+
+def lead(q: Query, chosen: list[Passage]) -> str:
+    """The phrase that answers a question asking for one fact, from the first passage that
+    offers one; none for a list, a "why" or a "how"."""
+    if not q.factoid or len(chosen) > MAX_FACTOID + 1 or _is_list(chosen):
+        return ""
+    for passage in chosen[:MAX_FACTOID]:
+        phrase = answer_phrase(passage.text, q)
+        if phrase:
+            return phrase
+    return ""
+
+
+def _is_list(chosen: list[Passage]) -> bool:
+    """Items of a numbered list, quoted as they stand (outside any sentence's span)."""
+    return any(not p.hit.sentence.sentence_span[0] <= p.start < p.hit.sentence.sentence_span[1]
+               for p in chosen)
+
+
+def with_lead(answer: Answer) -> Answer:
+    """The answer with its lead as its first line."""
+    if not answer.lead or answer.abstained:
+        return answer
+    return replace(answer, answer=f"{answer.lead}\n{answer.answer}")
 
 
 def _refusal(q: Query, hits: list[Hit], min_score: float, ranking: Ranking) -> str:
@@ -391,7 +416,8 @@ def compose(q: Query, retrieval: Retrieval, documents: dict, min_score: float,
         citations.append(cite(n, hit.sentence.source, hit.title, hit.score, passage.text,
                               passage.start, passage.end, doc))
         parts.append(f"{_as_sentence(passage)} [{n}]")
-    return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents)
+    return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents,
+                  lead=lead(q, chosen))
 
 
 def compose_parts(parts: list[tuple[Query, Retrieval]], documents: dict, min_score: float,
@@ -408,7 +434,7 @@ def compose_parts(parts: list[tuple[Query, Retrieval]], documents: dict, min_sco
         answers.append(compose(part, replace(retrieval, hits=hits), documents, min_score, share,
                                ranking))
         quoted.update((c.source, c.start, c.end) for c in answers[-1].citations)
-    return combine(answers, merge([r for _, r in parts]))
+    return with_lead(combine(answers, merge([r for _, r in parts])))
 
 
 def combine(parts: list[Answer], retrieval: Retrieval) -> Answer:
@@ -430,4 +456,4 @@ def combine(parts: list[Answer], retrieval: Retrieval) -> Answer:
         texts.append(re.sub(r"\[(\d+)\]", lambda m: f"[{numbers.get(int(m.group(1)), m.group(1))}]",
                             part.answer))
     return Answer(" ".join(texts), all(p.abstained for p in parts), citations, retrieval.query,
-                  retrieval.documents)
+                  retrieval.documents, lead="; ".join(p.lead for p in parts if p.lead))

@@ -141,9 +141,11 @@ def answer_text(answer: Answer) -> str:
 
 def score_case(case: Case, answer: Answer, max_words: int | None = None) -> dict:
     """Per-case scores; a key is None where the case cannot measure it. With `max_words`, an
-    answer longer than that is wrong however much it contains (SQuAD's target counts a gold
-    span only within an answer of about 60 words)."""
+    answer whose quoted evidence is longer than that is wrong however much it contains (SQuAD's
+    target counts a gold span only within an answer of about 60 words); the lead line, at most
+    about 12 words of that evidence, is not counted against it."""
     text = answer_text(answer)
+    evidence = text.split("\n", 1)[1] if answer.lead and "\n" in text else text
     retrieved = [d["source"] for d in answer.retrieved]
     cited = [c.source for c in answer.citations]
     gold = set(case.sources)
@@ -155,15 +157,21 @@ def score_case(case: Case, answer: Answer, max_words: int | None = None) -> dict
         if case.answers:
             checks.append(any(contains(text, a) for a in case.answers))
         forbidden = any(normalise(bad) in normalise(text) for bad in case.must_not)
-        too_long = max_words is not None and scores["answer_words"] > max_words
+        too_long = max_words is not None and word_count(evidence) > max_words
         scores["correct"] = (bool(checks) and all(checks) and not forbidden and not too_long
                              and not answer.abstained) if (checks or case.must_not) else None
         golds = case.answers or ([case.reference] if case.reference else [])
         scores["f1"] = max((token_f1(text, g) for g in golds), default=None) \
             if golds and not answer.abstained else (0.0 if golds else None)
+        # the lead against the gold answers (SQuAD's and CMRC's short spans; a domain case's
+        # reference is a sentence, so its lead F1 says less); 0 without a lead
+        lead = answer.lead if not answer.abstained else ""
+        scores["lead_f1"] = max((token_f1(lead, g) for g in golds), default=0.0) \
+            if golds and lead else (0.0 if golds else None)
+        scores["led"] = bool(lead) if golds and not answer.abstained else None
     else:
         scores["correct"] = answer.abstained
-        scores["f1"] = None
+        scores["f1"] = scores["lead_f1"] = scores["led"] = None
     if case.answerable and gold:
         rank = next((i + 1 for i, s in enumerate(retrieved) if s in gold), None)
         scores["hit@1"] = rank == 1
@@ -199,7 +207,8 @@ def run_cases(ask: Callable[[str, list[dict]], Answer], cases: list[Case],
             "sources": case.sources, "answer": answer.answer, "abstained": answer.abstained,
             "query": answer.query, "citations": [asdict(c) for c in answer.citations],
             "retrieved": answer.retrieved, "latency_ms": answer.timings_ms.get("total", 0.0),
-            "error": error, "generation": answer.generation, "scores": score_case(case, answer, max_words),
+            "error": error, "generation": answer.generation, "lead": answer.lead,
+            "scores": score_case(case, answer, max_words),
         })
         if on_progress:
             on_progress(done, len(cases))
@@ -232,6 +241,10 @@ def metrics(results: list[dict]) -> dict:
         "answer_accuracy": _mean([r["scores"]["correct"] for r in answerable]),
         "overall_accuracy": _mean([r["scores"]["correct"] for r in results]),
         "f1": _mean([r["scores"]["f1"] for r in answerable]),
+        # token F1 of the lead line (0 where an answer has none), and the share of answers
+        # that open with one
+        "lead_f1": _mean([r["scores"].get("lead_f1") for r in answerable]),
+        "lead_share": _mean([r["scores"].get("led") for r in answerable]),
         "hit@1": _mean([r["scores"].get("hit@1") for r in answerable]),
         "hit@5": _mean([r["scores"].get("hit@5") for r in answerable]),
         "hit@k": _mean([r["scores"].get("hit@k") for r in answerable]),
@@ -282,7 +295,7 @@ def check_gates(values: dict, minimums: dict[str, float], maximums: dict[str, fl
 
 # --- writing ---------------------------------------------------------------------
 
-HEADLINE = ("cases", "answer_accuracy", "overall_accuracy", "f1", "hit@1", "hit@5", "hit@k",
+HEADLINE = ("cases", "answer_accuracy", "overall_accuracy", "f1", "lead_f1", "lead_share", "hit@1", "hit@5", "hit@k",
             "mrr", "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
             "false_abstention_rate", "answer_words_mean", "latency_p50_ms", "latency_p95_ms")
 

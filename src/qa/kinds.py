@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from qa.places import names_a_country
+from qa.leads import (Span, english_slot, matches, nearest, novel_runs, short,
+                      slot_spans)
+from qa.places import country_spans, names_a_country
 from qa.prompts import ABSTAIN_NO_EMAIL, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
 from qa.text import STOPWORDS, has_chinese, stem, tagged_words, term_set, terms
 
@@ -37,6 +39,9 @@ class Kind:
     holds: Callable[[str, "Query", str], bool]  # (passage text, query, text already quoted)
     refusal: str = ""  # said when the passages about it hold none; "" answers from them anyway
     ranking: str = "marked"
+    # the phrases of a passage that could answer (for the lead line); None: any run of words
+    # the question does not hold
+    phrases: Callable[[str, "Query"], list[Span]] | None = None
 
     def __post_init__(self) -> None:
         if self.ranking not in RANKINGS:
@@ -55,6 +60,23 @@ class Kind:
             if subject:
                 return subject
         return None
+
+
+def answer_phrase(text: str, query: "Query") -> str:
+    """The phrase of a passage that answers the query: of the candidates its kind offers (any
+    run of words the question does not hold, for a question of no kind or where the kind offers
+    none), the one nearest the question's words; at most about 12 words."""
+    kind = query.kind
+    spans = kind.phrases(text, query) if kind is not None and kind.phrases else []
+    slot = slot_spans(text, query) or english_slot(text, query)
+    if slot:  # where the passage says it as the question asks it
+        (a, b), = slot
+        inside = [(s, e) for s, e in spans if s < b and a < e]
+        if inside:
+            spans = inside
+        elif not spans or kind.holds(text[a:b], query, ""):
+            spans = slot
+    return short(nearest(text, spans or novel_runs(text, query), query))
 
 
 def _clean_subject(text: str) -> str:
@@ -207,20 +229,107 @@ def _holds_place(text: str, query: "Query", known: str) -> bool:
     return places(text, query.subject)
 
 
+# --- the phrases that answer, for the lead line ---------------------------------------------
+
+_DATE_PHRASE = re.compile(
+    rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:\s+\d{{4}})?\b|\b{_MONTH}\s+(?:of\s+)?\d{{4}}\b"
+    r"|\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)\s+century\b|\d+\s*世纪(?:\d+\s*年代)?|{_YEAR}"
+    r"|\b\d{1,4}\s*(?:AD|BC|BCE|CE)\b|\bA\.?D\.?\s*\d{1,4}\b|\b\d{3}0s\b"
+    r"|(?<=\bin )[1-9]\d{2,3}\b|(?<=\bby )[1-9]\d{2,3}\b")
+_NUMBER_PHRASE = re.compile(
+    r"(?<![A-Za-z0-9_.])\d[\d,.]*(?:\s*(?:%|％|percent|per cent|million|billion|thousand|hundred)\b)?"
+    r"(?:\s*(?:[个所家项名位种条座米里克吨元岁天万亿倍层人次]|公里|千米|平方米|公顷|千克|美元|英里))?"
+    rf"|\b(?:{_NUMBER_WORDS})\b(?:\s+(?:million|billion|thousand|hundred)\b)?"
+    r"|[一二三四五六七八九十百千万亿两]+[个所家项名位种条座]", re.I)
+_SHARE_PHRASE = re.compile(
+    r"\d[\d,.]*\s*(?:%|％|percent\b|per cent\b)|\bone in \w+|\b(?:half|a third|two thirds"
+    r"|a quarter|three quarters)\b|百分之[\d一二三四五六七八九十百点.]+|[一二三四五六七八九十\d]成"
+    r"|\b\d+\s*(?::|to)\s*\d+\b", re.I)
+_ALIAS_PHRASE_AFTER = re.compile(
+    rf"(?:{_ALIAS_PHRASE}(?:\s+as)?|\ba\.?k\.?a\.?|\bnicknamed\b|\bshort for\b|{_ALIAS_WORD}(?:为|作)?)"
+    r"\s*[:：]?\s*(?P<x>[^,，。;；)）(（]+)", re.I)
+_PLACE_AFTER = re.compile(r"(?:位于|地处|坐落于?|座落于?|隶属于?|设在|设于)(?P<x>[^，,。；;]+)")
+_ERA_PHRASE = re.compile(r"[\u4e00-\u9fff]{0,4}?(?:时代|时期|年间|末年|初年|末期|初期)|[\u4e00-\u9fff]{1,2}朝"
+                         r"|三国|战国|春秋|[东西]汉|[东西]晋|[东西]周|蜀汉|[隋唐宋元明清]代")
+
+
+def _date_phrases(text: str, query: "Query") -> list[Span]:
+    return matches(_DATE_PHRASE, text)
+
+
+def _number_phrases(text: str, query: "Query") -> list[Span]:
+    """Numbers with their unit, not those of a date or a list label."""
+    dates = matches(_DATE_NUMBERS, text)
+    label = _LIST_NUMBER.match(text)
+    return [(a, b) for a, b in matches(_NUMBER_PHRASE, text)
+            if not any(a < e and s < b for s, e in dates) and not (label and a < label.end())]
+
+
+def _pattern_phrases(pattern: re.Pattern, group: int | str = 0):
+    def phrases(text: str, query: "Query") -> list[Span]:
+        return [m.span(group) for m in pattern.finditer(text) if m.group(group)]
+    return phrases
+
+
+def _country_phrases(text: str, query: "Query") -> list[Span]:
+    return country_spans(text)
+
+
+def _school_phrases(text: str, query: "Query") -> list[Span]:
+    return [m.span() for m in _SCHOOL_NAME.finditer(text)
+            if not term_set(m.group()) <= query.term_set]
+
+
+def _person_phrases(text: str, query: "Query") -> list[Span]:
+    """People's names, and the schools that may hold a role ("… serves as chair")."""
+    spans = []
+    for match in _CAPITALISED_RUN.finditer(text):
+        words = match.group().split()
+        skip = 0  # a leading "On", or the role asked about ("Director Wang Li")
+        for word in words[:-2]:
+            if word.lower() not in STOPWORDS and stem(word.lower()) not in query.term_set:
+                break
+            skip += len(word) + 1
+        if has_person(match.group()[skip:]):
+            spans.append((match.start() + skip, match.end()))
+    at = 0
+    for word, flag in tagged_words(text):
+        found = text.find(word, at)
+        if found >= 0:
+            if flag.startswith("nr"):
+                spans.append((found, found + len(word)))
+            at = found + len(word)
+    return spans + _school_phrases(text, query)
+
+
+def _definition_phrases(text: str, query: "Query") -> list[Span]:
+    """What the term is said to be, after it and its copula."""
+    offset = len(text) - len(text.lstrip())
+    match = re.match(re.escape(query.subject) + _COPULA + r"\s*(?P<x>[^。；;]+)", text.strip(), re.I)
+    return [(match.start("x") + offset, match.end("x") + offset)] if match else []
+
+
+def _era_phrases(text: str, query: "Query") -> list[Span]:
+    return matches(_ERA_PHRASE, text) + matches(_DATE_PHRASE, text)
+
+
 # --- the table ------------------------------------------------------------------------------
 # A question's kind is the first row that it asks for, so the narrower kinds come first: "What
 # is the email address…" before anything else, "who is the director" before "which school".
 
 KINDS: tuple[Kind, ...] = (
     Kind("email", _en(r"\be-?mail\b"), _zh(r"邮箱|电子邮件"), _holds_pattern(_HAS_EMAIL),
-         refusal=ABSTAIN_NO_EMAIL),
+         refusal=ABSTAIN_NO_EMAIL, phrases=_pattern_phrases(_HAS_EMAIL)),
     Kind("phone", _en(r"\b(phone|telephone|fax) (number)?\b"), _zh(r"电话"),
-         _holds_pattern(_HAS_PHONE)),
+         _holds_pattern(_HAS_PHONE), phrases=_pattern_phrases(_HAS_PHONE)),
     Kind("web", _en(r"\b(website|web site|web address|url|homepage)\b"), _zh(r"网址|网站"),
-         _holds_pattern(_HAS_WEB)),
+         _holds_pattern(_HAS_WEB), phrases=_pattern_phrases(_HAS_WEB)),
     # another name for a thing: "What is X also called?", "X又称什么？"
     Kind("alias", _en(rf"{_ALIAS_PHRASE}|\b(another|other|alternative|former) name\b|\bnickname"),
-         _zh(_ALIAS_WORD), _holds_pattern(_HAS_ALIAS), ranking="preferred"),
+         _zh(_ALIAS_WORD), _holds_pattern(_HAS_ALIAS), ranking="preferred",
+         phrases=_pattern_phrases(_ALIAS_PHRASE_AFTER, "x")),
     # what a term means: "What does X mean?", "X的定义是什么？", "什么是X？", "X是什么地方？"
     Kind("definition",
          _en(r"^what (?:does|do) (?:the term |the word )?(?P<subject>.+?) mean\b",
@@ -228,44 +337,48 @@ KINDS: tuple[Kind, ...] = (
          _zh(r"^(?P<subject>.+?)的(?:定义|含义|意思|意义)(?:指的)?是什么",
              r"^什么(?:是|叫|叫做)(?P<subject>.+?)[？?]?$",
              r"^(?P<subject>[^的，,]+?)是(?:什么|何物|甚么)(?:地方|东西)?[？?]?$"),
-         _holds_definition, ranking="preferred"),
+         _holds_definition, ranking="preferred", phrases=_definition_phrases),
     # who holds a role: the role is the subject
     Kind("person",
          _en(r"\bwho (is|was|are|were)( the| its| their)? (current |first |founding |former )?"
              r"(?P<subject>president|director|dean|head|chair|chairman|chairwoman|principal"
              r"|chancellor|rector|founder|leader|mayor|minister|secretary|governor|ceo|editor"
              r"|author)s?\b"),
-         _zh(r"(?P<subject>校长|院长|主任|负责人)"), _holds_holder, refusal=ABSTAIN_NO_HOLDER),
+         _zh(r"(?P<subject>校长|院长|主任|负责人)"), _holds_holder, refusal=ABSTAIN_NO_HOLDER,
+         phrases=_person_phrases),
     Kind("country", _en(r"\b(which|what) (country|nation)\b"), _zh(r"哪个国家|哪国|哪一国|什么国家"),
-         _holds_country),
+         _holds_country, phrases=_country_phrases),
     Kind("school",
          _en(r"\b(which|what)\s+(\w+\s+){0,2}(universit(y|ies)|colleges?|institutions?|schools?"
              r"|institutes?|conservator(y|ies)|academ(y|ies))\b"),
-         _zh(r"哪所|哪(些|个|一所|家)(大学|学院|学校|院校|机构|单位)"), _holds_school),
+         _zh(r"哪所|哪(些|个|一所|家)(大学|学院|学校|院校|机构|单位)"), _holds_school,
+         phrases=_school_phrases),
     # an era: "吕凯是什么时期的人？" is answered by "三国时蜀汉…", a date or a named period
     Kind("era", (), _zh(r"(什么|哪个|哪一)(时期|时代|朝代)|哪一?朝"), _holds_era,
-         ranking="preferred"),
+         ranking="preferred", phrases=_era_phrases),
     Kind("date",
          _en(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|month)\b"
              r"|\bin what year\b"),
          _zh(r"哪一?年|哪一?天|何时|什么时候|几月|哪个月"), _holds_pattern(_HAS_DATE, list_labels=False),
-         refusal=ABSTAIN_UNDATED),
+         refusal=ABSTAIN_UNDATED, phrases=_date_phrases),
     # where a place or building is: "乍浦镇在哪里？"
     Kind("place", (),
          _zh(r"^(?P<subject>[^的，,？?]+?)(?:的(?:位置|地址|所在地))?(?:在哪里|在哪|位于哪里|位于哪个"
              r"|在什么地方|位于什么地方|在何处|隶属于?哪|隶属于?什么)"),
-         _holds_place, ranking="preferred"),
+         _holds_place, ranking="preferred", phrases=_pattern_phrases(_PLACE_AFTER, "x")),
     # a share of a whole: "what percentage…", "what is the acceptance rate…"
     Kind("share",
          _en(r"\bwhat (percentage|percent|share|proportion|fraction|ratio)\b"
              r"|\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)? (rate|ratio|percentage|proportion)\b"),
-         _zh(r"百分之|百分比|比例|比率|占比"), _holds_pattern(_HAS_SHARE), refusal=ABSTAIN_NO_SHARE),
+         _zh(r"百分之|百分比|比例|比率|占比"), _holds_pattern(_HAS_SHARE), refusal=ABSTAIN_NO_SHARE,
+         phrases=_pattern_phrases(_SHARE_PHRASE)),
     Kind("number",
          _en(r"\bhow (many|much|long|far|old|large|big|tall|high|deep|wide|heavy)\b|\bwhat number\b"
              r"|\bnumber of\b"
              r"|\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)?"
              r" (fees?|tuition|costs?|price|salary|budget|population|gpa|score)\b"),
-         _zh(r"多少|几个|几所|几家|多长|多远|多高|多深|多宽|多重|多久|多大|几岁"), _holds_number),
+         _zh(r"多少|几个|几所|几家|多长|多远|多高|多深|多宽|多重|多久|多大|几岁"), _holds_number,
+         phrases=_number_phrases),
 )
 KIND_NAMES = tuple(k.name for k in KINDS)
 

@@ -182,6 +182,20 @@ def names_any(text: str, names: tuple[str, ...]) -> bool:
     return bool(names) and bool(_names_pattern(frozenset(names)).search(text))
 
 
+def country_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text names a country: the names GeoNames lists, in English; place names jieba
+    tags, in Chinese."""
+    spans = [m.span() for m in _country_pattern().finditer(text)]
+    at = 0
+    for word, flag in tagged_words(text):
+        found = text.find(word, at)
+        if found >= 0:
+            if flag.startswith("ns"):
+                spans.append((found, found + len(word)))
+            at = found + len(word)
+    return sorted(spans)
+
+
 def names_a_country(text: str) -> bool:
     """Whether the text names a country: in English, one GeoNames lists (or "UK", "Britain"…);
     in Chinese, any place name jieba tags, since Chinese text is not matched against a list."""

@@ -159,6 +159,10 @@ _INSTRUCTION = re.compile(
     r"|\bact as\b|\bjailbreak|忽略.{0,10}(指令|说明|文档)|无视",
     re.I,
 )
+# a question that asks for one fact: a wh-word other than "why" and "how" (a manner), or its
+# Chinese forms; its answer opens with the phrase that answers
+_ASKS_FACT = re.compile(r"\b(who|whom|whose|what|which|where|when)\b|谁|什么|哪|何时|何处|何地|几|多少",
+                        re.I)
 _NEXT_QUESTION = re.compile(r",?\s+and\s+(?=(?:which|what|who|whom|when|where|how|why)\b)", re.I)
 
 
@@ -239,6 +243,7 @@ class Query:
     reason: bool = False  # asks why
     provenance: str = ""  # "author" or "publisher" of the document it describes, else ""
     listing: bool = False  # the answer may be a set
+    factoid: bool = False  # asks for one fact (a kind, or who / what / which / where…): a lead line
     instructions: tuple[str, ...] = ()  # orders to the assistant, split off and not followed
     parts: tuple["Query", ...] = ()  # the parts of a question that asks two things
     term_set: frozenset[str] = field(default=frozenset(), repr=False)  # own.terms as a set
@@ -300,4 +305,5 @@ def _read(text: str, history: list[dict] | None, mentions: Mentions | None,
         countries=tuple(chinese_countries(words).items()),
         negated=negated(words), non=bool(_NON.search(words)), reason=asks_reason(words),
         provenance=asks_provenance(words), listing=bool(_LIST_QUESTION.search(words)),
+        factoid=kind is not None or bool(_ASKS_FACT.search(words)) and not asks_reason(words),
         term_set=frozenset(own.terms))

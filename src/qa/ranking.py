@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field, fields, replace
 
 from qa.errors import ConfigError
+from qa.kinds import KIND_NAMES, KINDS, Kind
 
 # Rules that can be switched off one at a time (benchmarks/ablate.py measures each).
 RULES = frozenset({
@@ -55,15 +56,18 @@ class Ranking:
     list_margin: float = _bounded(0.1, 0, 1, "how close to the best a list item scores")
     continuation_margin: float = _bounded(0.1, 0, 1, "how close to the best a run-on sentence scores")
     rules: frozenset[str] = field(default=RULES, metadata={"doc": "rules switched on"})
+    kinds: frozenset[str] = field(default=frozenset(KIND_NAMES),
+                                  metadata={"doc": "answer kinds (rows of qa.kinds.KINDS) asked for"})
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "rules":
-                unknown = set(value) - RULES
+            if f.name in ("rules", "kinds"):
+                valid = RULES if f.name == "rules" else frozenset(KIND_NAMES)
+                unknown = set(value) - valid
                 if unknown:
-                    raise ConfigError(f"Ranking: unknown rules {sorted(unknown)}; "
-                                      f"valid: {', '.join(sorted(RULES))}")
+                    raise ConfigError(f"Ranking: unknown {f.name} {sorted(unknown)}; "
+                                      f"valid: {', '.join(sorted(valid))}")
                 continue
             if f.name == "channels":
                 if len(value) != 3 or any(not math.isfinite(v) or v < 0 for v in value):
@@ -78,8 +82,18 @@ class Ranking:
     def on(self, rule: str) -> bool:
         return rule in self.rules
 
+    def table(self) -> tuple[Kind, ...]:
+        """The rows of the answer-kind table in use, in the table's order."""
+        return tuple(k for k in KINDS if k.name in self.kinds)
+
     def without(self, rule: str) -> "Ranking":
-        """The same ranking with one rule switched off."""
+        """The same ranking with one rule, or one answer kind ("kind:date"), switched off."""
+        if rule.startswith("kind:") and rule[5:] in KIND_NAMES:
+            return replace(self, kinds=self.kinds - {rule[5:]})
         if rule not in RULES:
-            raise ConfigError(f"unknown rule {rule!r}; valid: {', '.join(sorted(RULES))}")
+            raise ConfigError(f"unknown rule {rule!r}; valid: {', '.join(sorted(SWITCHES))}")
         return replace(self, rules=self.rules - {rule})
+
+
+# everything benchmarks/ablate.py can switch off: the rules, and each kind of answer
+SWITCHES = RULES | {f"kind:{name}" for name in KIND_NAMES}

@@ -102,7 +102,7 @@ class QAService:
     def analyse(self, question: str, history: list[dict] | None = None) -> Query:
         """The question read once, with the documents its words name by their metadata."""
         mentions = self.retriever.mentions() if self.ranking.on("metadata_mentions") else None
-        return analyse(question, history, mentions)
+        return analyse(question, history, mentions, self.ranking.table())
 
     def retrieve_parts(self, query: Query,
                        history: list[dict] | None) -> list[tuple[Query, Retrieval]]:
@@ -201,10 +201,12 @@ class QAService:
 
 def run_index(settings: Settings, embedder: Embedder | None = None,
               on_progress: Progress | None = None,
-              multilingual: Embedder | None | bool = True) -> IndexReport:
-    """Index the corpus named by the settings (multilingual=True: the one the settings name)."""
+              multilingual: Embedder | None | bool = True,
+              on_warning: Callable[[str], None] | None = None) -> IndexReport:
+    """Index the corpus named by the settings (multilingual=True: the one the settings name);
+    `on_warning` hears of each file skipped or repaired as it happens."""
     if multilingual is True:
         multilingual = make_multilingual(settings.multilingual_model)
     return build_index(settings.corpus_dir, settings.index_dir, embedder or make_embedder(settings),
                        settings.chunk_chars, settings.chunk_overlap_chars, on_progress,
-                       multilingual or None)
+                       multilingual or None, int(settings.max_file_mb * 1024 * 1024), on_warning)

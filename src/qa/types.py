@@ -86,3 +86,4 @@ class Answer:
     retrieved: list[dict] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     generation: dict = field(default_factory=dict)  # with an LLM: mode, dropped sentences, reason
+    lead: str = ""  # the phrase that answers (a name, date, number…), the answer's first line

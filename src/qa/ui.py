@@ -25,15 +25,20 @@ def escape_markdown(text: str) -> str:
 
 
 def answer_markdown(answer: dict) -> str:
-    """The answer with its [n] markers linked to the sources panel; all else escaped."""
-    parts = []
+    """The answer with its [n] markers linked to the sources panel; all else escaped. Its lead
+    line, the phrase that answers, comes first in bold, as a paragraph of its own."""
+    text, parts = answer["answer"], []
+    lead = answer.get("lead") or ""
+    if lead and text.startswith(lead + "\n"):
+        parts.append(f"**{escape_markdown(lead)}**\n\n")
+        text = text[len(lead) + 1:]
     last = 0
-    for match in _MARKER.finditer(answer["answer"]):
-        parts.append(escape_markdown(answer["answer"][last:match.start()]))
+    for match in _MARKER.finditer(text):
+        parts.append(escape_markdown(text[last:match.start()]))
         n = match.group(1)
         parts.append(f"[\\[{n}\\]](#qa-source-{n})")
         last = match.end()
-    parts.append(escape_markdown(answer["answer"][last:]))
+    parts.append(escape_markdown(text[last:]))
     return "".join(parts)
 
 

@@ -88,7 +88,16 @@
       box.appendChild(head); box.appendChild(meta); box.appendChild(quote);
       sources[c.n] = box;
     });
-    answer.answer.split(/(\[\d+\])/).forEach(function (part) {
+    var body = answer.answer;
+    if (answer.lead && body.indexOf(answer.lead + "\n") === 0) {  // the phrase that answers, first
+      var lead = document.createElement("b");
+      lead.className = "lead";
+      lead.textContent = answer.lead;
+      text.appendChild(lead);
+      text.appendChild(document.createElement("br"));
+      body = body.slice(answer.lead.length + 1);
+    }
+    body.split(/(\[\d+\])/).forEach(function (part) {
       var m = /^\[(\d+)\]$/.exec(part);
       if (m && sources[m[1]]) {
         var b = document.createElement("button");
