@@ -178,3 +178,41 @@ def test_links_out_of_the_corpus_are_never_read(settings, fake_embedder, tmp_pat
     for name in ("passwd_link.txt", "gone.txt", "elsewhere", "loop"):
         assert name in warnings
     assert str(tmp_path) not in warnings, "warnings name files relative to the corpus"
+
+
+def test_each_file_left_out_or_repaired_is_told_as_it_is_found(settings, fake_embedder, corpus):
+    from qa.config import Settings
+
+    assert Settings().max_file_mb == 5  # the default
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "huge.txt").write_text("A long document about nothing. " * 40_000)  # 1.2 MB
+    (corpus / "blank.txt").write_text("   \n")
+    (corpus / "damaged.txt").write_bytes(
+        "重庆市教育委员会与莱斯特大学合作举办学院。".encode() * 20 + b"\xff"
+        + b" The college opened in 2013.")
+    heard: list[tuple[str, int]] = []  # each warning, with how many passages were embedded then
+    embedded = [0]
+
+    def progress(done: int, total: int) -> None:
+        embedded[0] = done
+
+    report = run_index(settings.model_copy(update={"max_file_mb": 1}), fake_embedder,
+                       on_progress=progress, multilingual=None,
+                       on_warning=lambda w: heard.append((w, embedded[0])))
+    assert [w for w, _ in heard] == [
+        "skipped sub/huge.txt: 1.2 MB, over the 1 MB limit for one file (QA_MAX_FILE_MB); "
+        "not read",
+        "skipped blank.txt: holds no usable text",
+        "damaged.txt: 1 byte sequence that is not UTF-8 left out; the rest is read as UTF-8"]
+    assert all(at == 0 for _, at in heard), "told before any embedding, not at the end"
+    assert report.skipped == [w.removeprefix("skipped ") for w, _ in heard[:2]]
+    assert report.repaired == [heard[2][0]]
+    indexed = read_manifest(current_generation(settings.index_dir))["documents"]
+    assert "sub/huge.txt" not in indexed and "damaged.txt" in indexed
+    assert "opened in 2013" in indexed["damaged.txt"]["text"]
+    # a file that grows over the limit is no longer indexed
+    (corpus / "damaged.txt").write_text("A long document about nothing. " * 40_000)
+    again = run_index(settings.model_copy(update={"max_file_mb": 1}), fake_embedder,
+                      multilingual=None)
+    assert again.removed == ["damaged.txt"]
+    assert "damaged.txt" not in read_manifest(current_generation(settings.index_dir))["documents"]

@@ -4,7 +4,7 @@ import pytest
 
 from qa.errors import DocumentError
 from qa.ingest import (chunk_document, clean_text, decode_bytes, find_metadata, load_corpus,
-                       load_document, sentences_of, split_sentences)
+                       load_document, mostly_utf8, sentences_of, split_sentences)
 from qa.text import word_count
 from qa.types import SourceDoc
 
@@ -265,3 +265,48 @@ def test_a_long_sentence_is_also_indexed_as_runs_of_its_clauses():
     assert len({u.id for u in units}) == len(units)
     assert [u for u in sentences_of(_doc("A short sentence, with a comma."))
             if u.sentence_start >= 0] == []
+
+
+def test_utf8_with_a_few_bad_bytes_is_read_as_utf8_without_them_and_warned(tmp_path: Path):
+    text = ("重庆市教育委员会与莱斯特大学合作。The Chongqing–Leicester college opened in 2013. "
+            * 20)
+    data = text.encode("utf-8")
+    damaged = data[:300] + b"\xff\xfe" + data[300:600] + b"\x80" + data[600:]
+    (tmp_path / "damaged.txt").write_bytes(damaged)
+    warnings: list[str] = []
+    doc = load_document(tmp_path / "damaged.txt", tmp_path, warnings.append)
+    assert "重庆市教育委员会" in doc.text and "Chongqing–Leicester" in doc.text
+    assert not any(c in doc.text for c in "\ufffdÃ©ï¿½")  # no mojibake, no replacement marks
+    assert warnings == ["damaged.txt: 3 byte sequences that are not UTF-8 left out; the rest is "
+                        "read as UTF-8"]
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "big5", "cp1252"])
+def test_text_in_another_encoding_is_not_taken_for_damaged_utf8(encoding: str):
+    text = {"cp1252": "Café, naïve façade, déjà vu — the résumé of a coöperative. " * 10,
+            "big5": "重慶市教育委員會與萊斯特大學合作舉辦中外合作辦學機構。" * 10,
+            "gb18030": "重庆市教育委员会与莱斯特大学合作举办中外合作办学机构。" * 10}[encoding]
+    warnings: list[str] = []
+    decoded = decode_bytes(text.encode(encoding), "x.txt", warnings.append)
+    assert mostly_utf8(text.encode(encoding)) == 0 and warnings == []
+    assert decoded == text or encoding == "cp1252"  # which 8-bit page is charset-normalizer's
+
+
+def test_nul_characters_are_removed_with_a_warning(tmp_path: Path):
+    head = "A readable document about a joint institute in Chongqing. " * 100  # over 4 KB
+    (tmp_path / "nul.txt").write_bytes((head + "It\x00 opened\x00 in 2013.").encode())
+    warnings: list[str] = []
+    doc = load_document(tmp_path / "nul.txt", tmp_path, warnings.append)
+    assert "\x00" not in doc.text and "It opened in 2013." in doc.text
+    assert warnings == ["nul.txt: 2 NUL characters removed"]
+
+
+def test_a_file_over_the_size_limit_is_not_read_and_named(tmp_path: Path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "big.txt").write_text("A long document. " * 70_000)  # 1.1 MB
+    (tmp_path / "small.txt").write_text("A readable document about a joint institute.")
+    warnings: list[str] = []
+    docs = load_corpus(tmp_path, warnings.append, max_bytes=1024 * 1024)
+    assert [d.source for d in docs] == ["small.txt"]
+    assert warnings == ["sub/big.txt: 1.1 MB, over the 1 MB limit for one file "
+                        "(QA_MAX_FILE_MB); not read"]

@@ -307,6 +307,42 @@ def test_cli_never_indexes_a_link_out_of_the_corpus(tmp_path):
     assert all(c["source"] != "passwd_link.txt" for c in answer["citations"])
 
 
+def test_cli_index_guards_the_corpus_and_warns_of_each_file_as_it_is_found(tmp_path):
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "good.txt").write_text("The Lotus Institute partners with Lakeside University. "
+                                     "It opened in 2013 in Chongqing.")
+    (corpus / "sub" / "huge.txt").write_text("A long document about nothing. " * 40_000)
+    (corpus / "damaged.txt").write_bytes(
+        "重庆市教育委员会与莱斯特大学合作举办学院。".encode() * 20 + b"\xff"
+        + " The Maple College opened in Chongqing in 2019.".encode())
+    (corpus / "nul.txt").write_bytes(b"The Birch Academy partners with Ridge University. " * 100
+                                     + b"It\x00 opened\x00 in 2020.")
+    env = {**os.environ, "QA_CORPUS_DIR": str(corpus), "QA_INDEX_DIR": str(tmp_path / "index"),
+           "QA_MAX_FILE_MB": "1"}
+    built = subprocess.run(qa_command() + ["index"], env=env, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    warnings = [line for line in built.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == [
+        "warning: skipped sub/huge.txt: 1.2 MB, over the 1 MB limit for one file "
+        "(QA_MAX_FILE_MB); not read",
+        "warning: damaged.txt: 1 byte sequence that is not UTF-8 left out; the rest is read as "
+        "UTF-8",
+        "warning: nul.txt: 2 NUL characters removed"]
+    # each was told as it was found, before the embedding began (not in a list at the end)
+    assert built.stderr.index("huge.txt") < built.stderr.index("embedding")
+    assert str(tmp_path) not in built.stderr, "warnings name files relative to the corpus"
+    assert "3 added" in built.stdout and "1 files skipped and 2 repaired" in built.stdout
+    manifest = json.loads((tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text()
+                           .strip() / "manifest.json").read_text())
+    assert "sub/huge.txt" not in manifest["documents"]
+    assert "Maple College" in manifest["documents"]["damaged.txt"]["text"]
+    assert "It opened in 2020." in manifest["documents"]["nul.txt"]["text"]
+    asked = subprocess.run(qa_command() + ["ask", "When did the Maple College open?", "--json"],
+                           env=env, capture_output=True, text=True)
+    assert asked.returncode == 0 and "2019" in json.loads(asked.stdout)["answer"]
+
+
 def test_cli_errors_are_messages_not_tracebacks(tmp_path):
     env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "none")}
     missing = subprocess.run(qa_command() + ["ask", "Who?"], env=env, capture_output=True, text=True)

@@ -70,19 +70,23 @@ def index(ctx: click.Context) -> None:
 
     settings = _settings(ctx)
     update, close = _progress_bar("embedding", "passage")
+
+    def warn(warning: str) -> None:  # as each file is skipped or repaired, not at the end
+        click.echo(f"warning: {warning}", err=True)
+
     try:
-        report = run_index(settings, on_progress=update)
+        report = run_index(settings, on_progress=update, on_warning=warn)
     except QAError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         close()
-    for warning in report.skipped:
-        click.echo(f"warning: skipped {warning}", err=True)
+    left_out = (f"; {len(report.skipped)} files skipped and {len(report.repaired)} repaired "
+                "(warnings above)" if report.skipped or report.repaired else "")
     click.echo(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
         f"{len(report.unchanged)} unchanged documents; {report.documents} documents and "
         f"{report.chunks} chunks in {settings.index_dir}/ "
-        f"({report.chunks_embedded} chunks embedded) in {report.seconds:.1f} s"
+        f"({report.chunks_embedded} chunks embedded) in {report.seconds:.1f} s{left_out}"
     )
 
 

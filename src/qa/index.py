@@ -36,12 +36,14 @@ MANIFEST = "manifest.json"
 # Bump whenever what is stored changes: the collections, or the cleaning and splitting rules that
 # make the text (an index of another version is rebuilt whole by the next `qa index`). 2: runs of
 # clauses of long sentences; 3: their USE vectors apart; 4: sentences read after the one before
-# them; 5: the version alone marks the cleaning and splitting rules (no longer a hash of code).
-FORMAT_VERSION = 5
+# them; 5: the version alone marks the cleaning and splitting rules (no longer a hash of code);
+# 6: UTF-8 with a few damaged bytes read without them (not as mojibake), NUL characters removed.
+FORMAT_VERSION = 6
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates
 
 Progress = Callable[[int, int], None]
+Warn = Callable[[str], None]  # "skipped NAME: why" or "NAME: what was repaired", as it happens
 
 
 @dataclass
@@ -51,6 +53,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # warnings naming each unreadable file
+    repaired: list[str] = field(default_factory=list)  # warnings naming each file read repaired
     documents: int = 0
     chunks: int = 0
     chunks_embedded: int = 0
@@ -138,8 +141,12 @@ def build_index(
     chunk_overlap: int,
     on_progress: Progress | None = None,
     multilingual: Embedder | None = None,
+    max_file_bytes: int | None = None,
+    on_warning: Warn | None = None,
 ) -> IndexReport:
-    """Bring the index in line with the corpus, re-embedding only what changed."""
+    """Bring the index in line with the corpus, re-embedding only what changed. Each file left
+    out (over `max_file_bytes`, unreadable, a link out of the corpus) and each file read with a
+    repair is told to `on_warning` as it is found, and listed in the report."""
     started = time.perf_counter()
     if not corpus_dir.is_dir():
         raise IndexMissing(f"corpus folder {corpus_dir}/ does not exist; create it and add documents")
@@ -148,6 +155,17 @@ def build_index(
                 "multilingual_model": multilingual.name if multilingual else None,
                 "chunk_chars": chunk_chars, "chunk_overlap": chunk_overlap}
     report = IndexReport()
+
+    def skip(warning: str) -> None:
+        report.skipped.append(warning)
+        if on_warning:
+            on_warning(f"skipped {warning}")
+
+    def repaired(warning: str) -> None:
+        report.repaired.append(warning)
+        if on_warning:
+            on_warning(warning)
+
     with _lock(index_dir):
         old = current_generation(index_dir)
         _remove_other_generations(index_dir, keep=old)  # leftovers of a killed run
@@ -159,12 +177,12 @@ def build_index(
 
         to_load: list[tuple[Path, str]] = []
         present: set[str] = set()
-        for path in list_corpus(corpus_dir, report.skipped.append):
+        for path in list_corpus(corpus_dir, skip, max_file_bytes):
             source = path.relative_to(corpus_dir).as_posix()
             try:
                 digest = file_hash(path)
             except OSError as exc:
-                report.skipped.append(f"{source}: cannot be read ({exc.strerror or exc})")
+                skip(f"{source}: cannot be read ({exc.strerror or exc})")
                 continue
             present.add(source)
             if source in known and known[source]["hash"] == digest:
@@ -176,9 +194,9 @@ def build_index(
         docs: list[SourceDoc] = []
         for path, source in to_load:
             try:
-                docs.append(load_document(path, corpus_dir))
+                docs.append(load_document(path, corpus_dir, repaired))
             except DocumentError as exc:
-                report.skipped.append(str(exc))
+                skip(str(exc))
                 if source in known:  # a file that broke is no longer indexed
                     report.removed.append(source)
                 continue
