@@ -38,7 +38,9 @@ def test_killed_index_run_changes_nothing_and_the_next_run_completes(tmp_path, s
     settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
     run_index(settings)
     before_generation = current_generation(settings.index_dir)
-    before = QAService(settings).ask(QUESTION)
+    reader = QAService(settings)
+    before = reader.ask(QUESTION)
+    reader.close()
 
     for i in range(60):
         sentences = " ".join(f"Extra note {i}.{j} describes exchange visit number {j} of college {i}."
@@ -64,6 +66,11 @@ def test_killed_index_run_changes_nothing_and_the_next_run_completes(tmp_path, s
     finished = subprocess.run(qa_command() + ["index"], env=env, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     assert "60 added, 0 updated, 0 removed, 5 unchanged documents" in finished.stdout
-    assert [p.name for p in settings.index_dir.glob("gen-*")] == [
-        current_generation(settings.index_dir).name]
+    # the generation after_kill still reads is kept for it, and freed when it lets go
+    current = current_generation(settings.index_dir)
+    assert sorted(p.name for p in settings.index_dir.glob("gen-*")) == sorted(
+        [before_generation.name, current.name])
+    assert after_kill.ask(QUESTION).answer == before.answer
+    after_kill.close()
+    assert [p.name for p in settings.index_dir.glob("gen-*")] == [current.name]
     assert QAService(settings).stats()["documents"] == 65

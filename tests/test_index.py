@@ -216,3 +216,32 @@ def test_each_file_left_out_or_repaired_is_told_as_it_is_found(settings, fake_em
                       multilingual=None)
     assert again.removed == ["damaged.txt"]
     assert "damaged.txt" not in read_manifest(current_generation(settings.index_dir))["documents"]
+
+
+def test_a_generation_is_kept_while_a_reader_holds_it_and_freed_when_it_leaves(
+        settings, fake_embedder, corpus):
+    run_index(settings, fake_embedder, multilingual=None)
+    old = current_generation(settings.index_dir)
+    store, _ = open_index(settings.index_dir)  # a reader: a server answering from it
+    (corpus / "new.txt").write_text("The Quartz Institute opened a campus with Harbour University.")
+    run_index(settings, fake_embedder, multilingual=None)
+    new = current_generation(settings.index_dir)
+    assert new != old and old.exists(), "not deleted under its reader"
+    assert store.count("chunks") > 0  # and it still reads
+    other, _ = open_index(settings.index_dir)  # a reader of the new generation
+    store.close()  # the last reader of the old one leaves: it is freed
+    assert sorted(settings.index_dir.glob("gen-*")) == [new]
+    other.close()  # the current generation stays, read or not
+    assert sorted(settings.index_dir.glob("gen-*")) == [new]
+    # a generation no one reads any more is freed by the next run
+    store, _ = open_index(settings.index_dir)
+    (corpus / "new.txt").write_text("The Quartz Institute opened a campus with Bay University.")
+    run_index(settings, fake_embedder, multilingual=None)
+    assert new.exists()
+    del store
+    import gc
+
+    gc.collect()  # a reader dropped without closing lets go when it is collected
+    (corpus / "new.txt").write_text("The Quartz Institute opened a campus with Cove University.")
+    run_index(settings, fake_embedder, multilingual=None)
+    assert sorted(settings.index_dir.glob("gen-*")) == [current_generation(settings.index_dir)]

@@ -4,6 +4,7 @@ Gradio app's named endpoint through gradio_client."""
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -80,9 +81,12 @@ def test_rate_limit_answers_429(client):
     assert limited.status_code == 429 and limited.headers["retry-after"] == "60"
 
 
-def test_health_openapi_widget_and_headers(client):
+def test_health_openapi_widget_and_headers(client, indexed_corpus):
     health = client.get("/api/health").json()
-    assert health == {"ready": True, "documents": 6, "chunks": health["chunks"]}
+    assert health == {"ready": True, "documents": 6, "chunks": health["chunks"],
+                      "generation": health["generation"]}
+    current = Path(indexed_corpus["QA_INDEX_DIR"], "CURRENT").read_text().strip()
+    assert health["generation"] == current and current.startswith("gen-")
     schema = client.get("/api/openapi.json").json()
     assert "/api/ask" in schema["paths"]
     widget = client.get("/widget.js")

@@ -14,6 +14,8 @@ import inspect
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from importlib import resources
 
@@ -165,6 +167,102 @@ class QuestionLimits:
         return None
 
 
+class Following:
+    """The service for the index's current generation, followed as `qa index` replaces it.
+
+    Each use reads index/CURRENT (a few bytes); when another generation is current, that use and
+    every later one is answered from it, built with the models already loaded. The service it
+    replaces answers the requests that began on it, then lets go of its generation (which the
+    index frees then), so no request fails during the switch and no disk space is kept."""
+
+    def __init__(self, settings: Settings, service=None) -> None:
+        self.settings = settings
+        self.fixed = service is not None  # a service handed in is used as it is
+        self._service = service
+        self._users: dict[int, int] = {}  # id(service) -> requests using it now
+        self._failed = ""  # a generation that would not open: not tried again
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def use(self) -> Iterator:
+        """The service to answer one request with, kept open until the request ends."""
+        retired: list = []
+        try:
+            with self._lock:
+                service = self._current(retired)
+                self._users[id(service)] = self._users.get(id(service), 0) + 1
+        finally:
+            for old in retired:  # outside the lock: freeing a generation takes a while
+                old.close()
+        try:
+            yield service
+        finally:
+            with self._lock:
+                self._users[id(service)] -= 1
+                last = not self._users[id(service)] and service is not self._service
+                if last:
+                    del self._users[id(service)]
+            if last:
+                service.close()
+
+    def _current(self, retired: list):
+        """The service for the current generation, built if need be; a service it replaces and
+        no request uses goes to `retired`, to be closed."""
+        from qa.index import current_generation, generation_of, read_manifest
+        from qa.service import QAService
+
+        old = self._service
+        if self.fixed:
+            return old
+        current = current_generation(self.settings.index_dir)
+        name = current.name if current else ""
+        if old is not None and name in (generation_of(old.store), self._failed):
+            return old
+        if old is None:
+            new = QAService(self.settings)
+            new.ask("warm up")  # loads the models now, not on a user's first question
+        else:
+            new = None
+            try:  # the models already loaded, where the new generation was built with them
+                built = read_manifest(current)["settings"] if current else {}
+                multilingual = old.retriever.multilingual
+                same = built.get("multilingual_model") == (multilingual.name if multilingual
+                                                           else None)
+                new = QAService(self.settings, embedder=old.embedder, llm=old.llm,
+                                multilingual=multilingual if same else None,
+                                ranking=old.ranking)
+                new.ask("warm up")  # the new generation's caches, before a user's question
+            except IndexMissing:  # the index was emptied or removed: say so, as at start
+                self._retire(old, retired)
+                raise
+            except Exception:  # never worse than before: the old generation goes on answering
+                log.exception("cannot open the index's generation %s; answering from %s still",
+                              name, generation_of(old.store))
+                self._failed = name
+                if new is not None:
+                    retired.append(new)
+                return old
+        self._service = new
+        if old is not None:
+            self._retire(old, retired)
+        return new
+
+    def _retire(self, old, retired: list) -> None:
+        if self._service is old:
+            self._service = None
+        if not self._users.get(id(old)):  # else the last request using it closes it
+            self._users.pop(id(old), None)
+            retired.append(old)
+
+    @staticmethod
+    def generation(service) -> str:
+        """The name of the generation a service answers from ('' for one handed in)."""
+        from qa.index import generation_of
+
+        store = getattr(service, "store", None)
+        return generation_of(store) if store is not None else ""
+
+
 def allowed_origins(settings: Settings) -> list[str]:
     return [o.strip().rstrip("/") for o in settings.allowed_origins.split(",") if o.strip()]
 
@@ -177,18 +275,9 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
     from fastapi.responses import JSONResponse, Response
 
     from qa.feedback import FeedbackStore
-    from qa.service import QAService, validate_question
+    from qa.service import validate_question
 
-    state: dict = {"service": service}
-    lock = threading.Lock()
-
-    def get_service():
-        with lock:
-            if state["service"] is None:
-                service = QAService(settings)
-                service.ask("warm up")  # loads the models now, not on a user's first question
-                state["service"] = service
-            return state["service"]
+    services = Following(settings, service)
 
     app = FastAPI(title="qa: cited answers from your documents", docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)
@@ -223,7 +312,8 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
     @app.post("/api/ask", summary="Answer a question with citations", responses=ERRORS)
     def ask(body: AskRequest):
         try:
-            answer = get_service().ask(body.question, [t.model_dump() for t in body.history])
+            with services.use() as service:
+                answer = service.ask(body.question, [t.model_dump() for t in body.history])
         except BadQuestion as exc:
             return JSONResponse({"error": str(exc)}, 400)
         except IndexMissing as exc:
@@ -245,20 +335,23 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
 
         def lines():
             try:
-                for item in get_service().ask_stream(body.question, history):
-                    if isinstance(item, str):
-                        yield json.dumps({"token": item}, ensure_ascii=False) + "\n"
-                    else:
-                        yield json.dumps({"answer": asdict(item)}, ensure_ascii=False) + "\n"
+                with services.use() as service:
+                    for item in service.ask_stream(body.question, history):
+                        if isinstance(item, str):
+                            yield json.dumps({"token": item}, ensure_ascii=False) + "\n"
+                        else:
+                            yield json.dumps({"answer": asdict(item)}, ensure_ascii=False) + "\n"
             except QAError as exc:
                 yield json.dumps({"error": str(exc)}, ensure_ascii=False) + "\n"
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
-    @app.get("/api/health", summary="Readiness: is there an index, and how big")
+    @app.get("/api/health", summary="Readiness: is there an index, how big, and which "
+             "generation of it answers")
     def health():
         try:
-            stats = get_service().stats()
+            with services.use() as service:
+                stats = {**service.stats(), "generation": services.generation(service)}
         except IndexMissing as exc:
             return JSONResponse({"ready": False, "error": str(exc)}, 503)
         return {"ready": True, **stats}
@@ -277,7 +370,7 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
         from qa.ui import CSS, build_ui
 
         feedback = FeedbackStore(settings.data_dir / "feedback.jsonl")
-        blocks = build_ui(get_service, feedback)
+        blocks = build_ui(services.use, feedback)
         questions.blocks = blocks
         # show_error=False: an unexpected error's text stays in the server log; the messages
         # the UI raises on purpose (gr.Error) are still shown

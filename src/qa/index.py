@@ -4,11 +4,16 @@ Layout of the index folder::
 
     CURRENT          name of the generation that answers questions
     gen-<id>/        a whole index: chroma/ (vectors) and manifest.json (documents)
+      .readers       each reader of the generation holds a shared lock on it
     .lock            held by the one indexing run allowed at a time
 
 A run copies the current generation, applies its changes to the copy and only then
 rewrites CURRENT (write, fsync, rename). A run killed at any point leaves CURRENT, and
 so the answers, as they were; the next run deletes the unfinished copy and starts over.
+
+A generation that is no longer current is deleted only once no reader holds it: a run
+deletes those no one reads, and the last reader to leave one (a server that moved on to
+the new generation) deletes it then.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from qa.embedders import Embedder
 from qa.errors import DocumentError, IndexBusy, IndexMissing
@@ -33,6 +39,7 @@ from qa.text import word_count
 from qa.types import SourceDoc
 
 MANIFEST = "manifest.json"
+READERS = ".readers"
 # Bump whenever what is stored changes: the collections, or the cleaning and splitting rules that
 # make the text (an index of another version is rebuilt whole by the next `qa index`). 2: runs of
 # clauses of long sentences; 3: their USE vectors apart; 4: sentences read after the one before
@@ -86,20 +93,85 @@ def read_manifest(generation: Path) -> dict:
 
 
 def open_index(index_dir: Path) -> tuple[ChromaStore, dict]:
-    """The store and manifest of the current generation; IndexMissing if there is none."""
-    generation = current_generation(index_dir)
-    if generation is None:
-        raise IndexMissing(
-            f"No index in {index_dir}/. Build it with `qa index` (documents are read from "
-            "QA_CORPUS_DIR, default corpus/)."
-        )
-    manifest = read_manifest(generation)
-    if not manifest["documents"]:
-        raise IndexMissing(
-            f"The index in {index_dir}/ holds no documents. Put files in the corpus folder "
-            "and run `qa index`."
-        )
-    return ChromaStore(generation / "chroma"), manifest
+    """The store and manifest of the current generation; IndexMissing if there is none.
+
+    The store holds a reader's lease on its generation until it is closed: no `qa index` run
+    deletes the generation under it, and closing it frees a generation no longer current."""
+    for _ in range(100):  # each turn: CURRENT moved on, and its old generation went, meanwhile
+        generation = current_generation(index_dir)
+        if generation is None:
+            raise IndexMissing(
+                f"No index in {index_dir}/. Build it with `qa index` (documents are read from "
+                "QA_CORPUS_DIR, default corpus/)."
+            )
+        lease = _lease(generation)
+        if lease is None:
+            continue
+        try:
+            manifest = read_manifest(generation)
+            if not manifest["documents"]:
+                raise IndexMissing(
+                    f"The index in {index_dir}/ holds no documents. Put files in the corpus "
+                    "folder and run `qa index`."
+                )
+            return ChromaStore(generation / "chroma",
+                               on_close=lambda: _leave(index_dir, generation, lease)), manifest
+        except BaseException:
+            lease.close()
+            raise
+    raise IndexBusy(f"the index in {index_dir}/ changes faster than it can be opened; try again")
+
+
+def generation_of(store: ChromaStore) -> str:
+    """The name of the generation a store opened by `open_index` reads."""
+    return store.path.parent.name
+
+
+def _lease(generation: Path) -> BinaryIO | None:
+    """A reader's shared lock on the generation, held until the file is closed (or collected
+    with the store that holds it), or None when the generation was deleted before the lock was
+    held."""
+    try:
+        lease = open(generation / READERS, "rb")
+    except FileNotFoundError:
+        if not (generation / MANIFEST).exists():
+            return None
+        lease = open(generation / READERS, "ab+")  # a generation built before leases
+    fcntl.flock(lease.fileno(), fcntl.LOCK_SH)  # waits while a run deletes it
+    try:
+        held = os.fstat(lease.fileno()).st_ino == os.stat(generation / READERS).st_ino
+    except FileNotFoundError:
+        held = False
+    if not held:
+        lease.close()
+        return None
+    return lease
+
+
+def _leave(index_dir: Path, generation: Path, lease: BinaryIO) -> None:
+    """Let go of a reader's lease; the last reader of a generation no longer current frees it."""
+    lease.close()
+    if current_generation(index_dir) != generation:
+        _free(generation)
+
+
+def _free(generation: Path) -> bool:
+    """Delete a generation no reader holds; False (and nothing deleted) while one does."""
+    try:
+        lock = open(generation / READERS, "rb")
+    except FileNotFoundError:
+        lock = None  # an unfinished copy, or a generation built before leases
+    try:
+        if lock is not None:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+        shutil.rmtree(generation, ignore_errors=True)
+        return True
+    finally:
+        if lock is not None:
+            lock.close()
 
 
 @contextmanager
@@ -128,9 +200,11 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def _remove_other_generations(index_dir: Path, keep: Path | None) -> None:
+    """Delete every generation but `keep` that no reader holds (the last reader of one that
+    is held deletes it when it leaves)."""
     for path in index_dir.glob("gen-*"):
         if path != keep:
-            shutil.rmtree(path, ignore_errors=True)
+            _free(path)
 
 
 def build_index(
@@ -225,6 +299,7 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
         shutil.copytree(old, new)
     else:
         new.mkdir(parents=True)
+    (new / READERS).touch()
     store = ChromaStore(new / "chroma")
     try:
         for source in report.removed + report.updated:

@@ -198,6 +198,11 @@ class QAService:
         return {"documents": len(self.documents),
                 "chunks": sum(len(d["chunk_ids"]) for d in self.documents.values())}
 
+    def close(self) -> None:
+        """Let go of the index: a generation `qa index` has replaced is freed once no one reads
+        it (the models are left to whoever else uses them)."""
+        self.store.close()
+
 
 def run_index(settings: Settings, embedder: Embedder | None = None,
               on_progress: Progress | None = None,

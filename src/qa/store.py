@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,10 +25,11 @@ class StoredItem:
 class ChromaStore:
     """Chroma's PersistentClient under `path`; vectors always come from our embedder."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_close: Callable[[], None] | None = None) -> None:
         import chromadb
 
         self.path = path
+        self._on_close = on_close  # told once the store is closed (index.py: a reader's lease)
         self._client = chromadb.PersistentClient(
             path=str(path), settings=chromadb.Settings(anonymized_telemetry=False)
         )
@@ -92,3 +94,6 @@ class ChromaStore:
 
     def close(self) -> None:
         self._client.close()
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()

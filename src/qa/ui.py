@@ -5,6 +5,7 @@ escaped before it is shown: nothing in a corpus can run script or render active 
 import html
 import re
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def rated_answer(index: object, answers: list) -> dict:
     return answers[position]
 
 
-def build_ui(get_service: Callable, feedback) -> "gr.Blocks":  # noqa: F821
+def build_ui(use_service: Callable[[], ContextManager], feedback) -> "gr.Blocks":  # noqa: F821
     """The chat, sources panel, status line, examples, new-conversation and feedback.
 
     A function that takes a `question` (and a `history`) argument is held by qa.api to the
@@ -130,7 +131,8 @@ def build_ui(get_service: Callable, feedback) -> "gr.Blocks":  # noqa: F821
     def ask_api(question: str, history: list[dict] | None = None) -> dict:
         """Answer a question (with optional earlier turns) and return the Answer as a dict."""
         try:
-            return asdict(get_service().ask(question, history or []))
+            with use_service() as service:
+                return asdict(service.ask(question, history or []))
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -141,15 +143,16 @@ def build_ui(get_service: Callable, feedback) -> "gr.Blocks":  # noqa: F821
         history = _history(messages)  # the service reads the last turns of it
         messages.append({"role": "user", "content": escape_markdown(question)})
         try:
-            service = get_service()
             written = ""
-            for item in service.ask_stream(question, history):
-                if isinstance(item, str):  # a model's token: show the draft as it grows
-                    written += item
-                    draft = {"role": "assistant", "content": escape_markdown(written)}
-                    yield messages + [draft], gr.update(), gr.update(), "writing…", answers, ""
-                else:
-                    answer = asdict(item)
+            with use_service() as service:  # the generation that answers, held to the end
+                documents = service.documents
+                for item in service.ask_stream(question, history):
+                    if isinstance(item, str):  # a model's token: show the draft as it grows
+                        written += item
+                        draft = {"role": "assistant", "content": escape_markdown(written)}
+                        yield messages + [draft], gr.update(), gr.update(), "writing…", answers, ""
+                    else:
+                        answer = asdict(item)
         except QAError as exc:
             messages.append({"role": "assistant", "content": escape_markdown(str(exc))})
             answers = answers + [None]
@@ -163,7 +166,7 @@ def build_ui(get_service: Callable, feedback) -> "gr.Blocks":  # noqa: F821
             messages[-1] = {"role": "assistant", "content": " ".join(pieces[:i])}
             yield messages, gr.update(), gr.update(), "composing…", answers, ""
         answers = answers + [{"question": question, **answer}]
-        yield (messages, messages, sources_html(answer, service.documents),
+        yield (messages, messages, sources_html(answer, documents),
                status_line(question, answer), answers, "")
 
     def rate(data: gr.LikeData, answers: list, comment: str):
@@ -195,7 +198,8 @@ def build_ui(get_service: Callable, feedback) -> "gr.Blocks":  # noqa: F821
                 comment = gr.Textbox(label="Comment (optional; saved with your thumbs up or down)",
                                      max_lines=3)
                 try:
-                    examples = example_questions(get_service().settings.corpus_dir)
+                    with use_service() as service:
+                        examples = example_questions(service.settings.corpus_dir)
                 except QAError:
                     examples = []
                 if examples:
