@@ -32,8 +32,6 @@ QUESTION_KINDS = [
     ("What two colleges signed the agreement?", "school", ""),
     ("这个联盟的理事长单位是哪所大学？", "school", ""),
     ("What is the email address of the office?", "email", ""),
-    ("What is the college's website?", "web", ""),
-    ("What is the phone number of the library?", "phone", ""),
     ("该中心的电子邮件是什么？", "email", ""),
     ("What is the bridge also known as?", "alias", ""),
     ("What was the river's former name?", "alias", ""),
@@ -46,10 +44,6 @@ QUESTION_KINDS = [
     ("什么是显微镜学？", "definition", "显微镜学"),
     ("在抽象代数中，同构的含义指的是什么？", "definition", "同构"),
     ("What is the busiest container port?", None, ""),
-    ("这位画家是什么时期的人？", "era", ""),
-    ("这座寺庙建于哪个朝代？", "era", ""),
-    ("这个小镇在哪里？", "place", "这个小镇"),
-    ("图书馆的地址在哪里？", "place", "图书馆"),
     ("What percentage of programs teach engineering?", "share", ""),
     ("What is the acceptance rate of the program?", "share", ""),
     ("理工类项目占比多少？", "share", ""),
@@ -99,8 +93,6 @@ PASSAGE_HOLDS = [
      "Chongqing University runs physics.", False),  # only the school the question names
     ("What is the email address of the office?", "Write to office@example.edu.cn for details.", True),
     ("What is the email address of the office?", "The office handles foreign exchanges.", False),
-    ("What is the phone number of the office?", "Call +86-23-67158993.", True),
-    ("What is the college's website?", "See www.example.cn.", True),
     ("What is the bridge also known as?", "The bridge, also known as the Iron Arch, opened.", True),
     ("这种药又称什么？", "这种药（ivermectin）也称为爱获灭，是一种治疗药物。", True),
     ("这座山又称什么？", "这座山亦称塔科马山，是一座活火山。", True),
@@ -109,12 +101,6 @@ PASSAGE_HOLDS = [
     ("操场的定义是什么？", "操场是指用以进行步操、阅兵、集会的场地。", True),
     ("操场的定义是什么？", "有盖操场的规模较小。", False),
     ("操场的定义是什么？", "介绍使用操场的各种用途。", False),
-    ("这位诗人是什么时期的人？", "这位诗人是唐代人。", True),
-    ("这个理论在什么时期形成？", "20世纪20年代，这个理论形成。", True),
-    ("这位诗人是什么时期的人？", "不久这位诗人去世了。", False),
-    ("乍浦镇在哪里？", "乍浦镇是隶属于浙江省的一个镇。", True),
-    ("乍浦镇在哪里？", "乍浦镇地处杭嘉湖平原。", True),
-    ("乍浦镇在哪里？", "乍浦镇也开发滨海新城。", False),
     ("What share of students are women?", "with 68.3% of them in technology", True),
     ("What share of students are women?", "one in five students", True),
     ("占比多少？", "百分之三十", True),
@@ -135,7 +121,7 @@ def test_every_kind_has_a_question_row_and_a_passage_row_each_way():
     for question, _, holds in PASSAGE_HOLDS:
         kind = analyse(question).kind
         by_kind.setdefault(kind.name if kind else None, set()).add(holds)
-    missing = [k for k in KIND_NAMES if k not in ("web", "phone") and by_kind.get(k) != {True, False}]
+    missing = [k for k in KIND_NAMES if by_kind.get(k) != {True, False}]
     assert missing == []
 
 
@@ -251,7 +237,7 @@ LEADS = [
 def test_the_lead_is_the_phrase_that_answers(question, passage, lead):
     from qa.kinds import answer_phrase
 
-    assert answer_phrase(passage, analyse(question)) == lead
+    assert answer_phrase(passage, analyse(question))[0] == lead
 
 
 def test_only_a_question_for_one_fact_gets_a_lead():

@@ -361,11 +361,12 @@ def lead(q: Query, chosen: list[Passage]) -> str:
     offers one; none for a list, a "why" or a "how"."""
     if not q.factoid or len(chosen) > MAX_FACTOID + 1 or _is_list(chosen):
         return ""
-    for passage in chosen[:MAX_FACTOID]:
-        phrase = answer_phrase(passage.text, q)
-        if phrase:
-            return phrase
-    return ""
+    best, best_fit = "", -1.0
+    for passage in chosen[:MAX_FACTOID]:  # the first passage's phrase, unless a later one fits better
+        phrase, fit = answer_phrase(passage.text, q)
+        if phrase and fit > best_fit:
+            best, best_fit = phrase, fit
+    return best
 
 
 def _is_list(chosen: list[Passage]) -> bool:

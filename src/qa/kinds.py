@@ -62,10 +62,10 @@ class Kind:
         return None
 
 
-def answer_phrase(text: str, query: "Query") -> str:
-    """The phrase of a passage that answers the query: of the candidates its kind offers (any
-    run of words the question does not hold, for a question of no kind or where the kind offers
-    none), the one nearest the question's words; at most about 12 words."""
+def answer_phrase(text: str, query: "Query") -> tuple[str, float]:
+    """The phrase of a passage that answers the query, and how well it fits: of the candidates
+    its kind offers (any run of words the question does not hold, for a question of no kind or
+    where the kind offers none), the one nearest the question's words; at most about 12 words."""
     kind = query.kind
     spans = kind.phrases(text, query) if kind is not None and kind.phrases else []
     slot = slot_spans(text, query) or english_slot(text, query)
@@ -76,7 +76,8 @@ def answer_phrase(text: str, query: "Query") -> str:
             spans = inside
         elif not spans or kind.holds(text[a:b], query, ""):
             spans = slot
-    return short(nearest(text, spans or novel_runs(text, query), query))
+    phrase, fit = nearest(text, spans or novel_runs(text, query), query)
+    return short(phrase), fit
 
 
 def _clean_subject(text: str) -> str:
@@ -104,8 +105,6 @@ _HAS_SHARE = re.compile(r"%|％|\bper\s?cent|\bper\b|\bratio\b|\bhalf\b|\bthirds
                         r"|\bone in\b|\bout of\b|\d\s*(:|to)\s*\d|百分|比例|比率|占比|[一二三四五六七八九十\d]成",
                         re.I)
 _HAS_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
-_HAS_PHONE = re.compile(r"\+?\d[\d\s()-]{6,}\d")
-_HAS_WEB = re.compile(r"https?://|www\.|\b[\w-]+\.(com|org|net|edu|gov|cn|info)\b", re.I)
 _ALIAS_WORD = r"(?:又|也|亦|还|或|俗|简|别|另|原|旧|古)(?:可以|可|能)?(?:被)?(?:称|名|叫|译)"
 _ALIAS_PHRASE = r"\b(also|otherwise|commonly|better|formerly) (known|called|named|referred to)\b"
 _HAS_ALIAS = re.compile(rf"{_ALIAS_WORD}|{_ALIAS_PHRASE}|\ba\.?k\.?a\b|\bnicknamed\b|\bshort for\b",
@@ -119,8 +118,6 @@ _EARLY_YEAR = (r"\b(in|since|until|by|from|after|before|around|circa|c\.)\s+[1-9
                r"|\b\d{1,4}\s*(AD|BC|BCE|CE)\b|\bA\.?D\.?\s*\d{1,4}\b|\b\d{3}0s\b")
 _HAS_DATE = re.compile(rf"{_YEAR}|{_EARLY_YEAR}|\b{_MONTH}\b|\d+\s*[年月日]|\b(century|decade)\b",
                        re.I)
-_HAS_ERA = re.compile(r"时代|时期|年间|世纪|年代|末年|初年|末期|初期|朝|三国|战国|春秋|[东西]汉|[东西]晋|"
-                      r"[东西]周|蜀汉|[隋唐宋元明清]代")
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\.\s")  # "1. Promote…": a list label, not a number
 # the numbers of a date, which answer "when" and not "how many": November 17, 2025; 17 May; 2025;
 # 2025年11月17日
@@ -141,8 +138,6 @@ _NOT_PERSON = frozenset("""university college institute school conservatory acad
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’.-]+(?:\s+(?:(?:of|for|and)\s+)?[A-Z][\w'’.-]+)+")
 # a definition: the term and a copula ("贴扎是一种…", "显微镜学（…）是…", "X, …, means…")
 _COPULA = r"\s*(?:（[^）]*）|\([^)]*\))?\s*[，,]?\s*(?:是|为|指|即|乃|系|\bis\b|\bare\b|\bmeans\b|\brefers to\b)"
-# where a place lies: "…位于…", "隶属于…"
-_LIES = r"[^。；]{0,20}?(?:位于|地处|坐落|座落|隶属|设在|设于)"
 
 
 @lru_cache(maxsize=100_000)
@@ -165,11 +160,6 @@ def _holds_pattern(pattern: re.Pattern, list_labels: bool = True) -> Callable[[s
 def _holds_number(text: str, query: "Query", known: str) -> bool:
     """A number that is not part of a date or a list label."""
     return _numbers(text)
-
-
-def _holds_era(text: str, query: "Query", known: str) -> bool:
-    text = _LIST_NUMBER.sub("", text)
-    return _matches(_HAS_DATE, text) or _matches(_HAS_ERA, text)
 
 
 def _holds_country(text: str, query: "Query", known: str) -> bool:
@@ -219,16 +209,6 @@ def _holds_definition(text: str, query: "Query", known: str) -> bool:
     return defines(text, query.subject)
 
 
-@lru_cache(maxsize=100_000)
-def places(text: str, term: str) -> bool:
-    """Whether the text defines the term or says where it lies ("乍浦镇是隶属于…", "…位于…")."""
-    return defines(text, term) or bool(re.search(re.escape(term) + _LIES, text))
-
-
-def _holds_place(text: str, query: "Query", known: str) -> bool:
-    return places(text, query.subject)
-
-
 # --- the phrases that answer, for the lead line ---------------------------------------------
 
 _DATE_PHRASE = re.compile(
@@ -250,9 +230,6 @@ _SHARE_PHRASE = re.compile(
 _ALIAS_PHRASE_AFTER = re.compile(
     rf"(?:{_ALIAS_PHRASE}(?:\s+as)?|\ba\.?k\.?a\.?|\bnicknamed\b|\bshort for\b|{_ALIAS_WORD}(?:为|作)?)"
     r"\s*[:：]?\s*(?P<x>[^,，。;；)）(（]+)", re.I)
-_PLACE_AFTER = re.compile(r"(?:位于|地处|坐落于?|座落于?|隶属于?|设在|设于)(?P<x>[^，,。；;]+)")
-_ERA_PHRASE = re.compile(r"[\u4e00-\u9fff]{0,4}?(?:时代|时期|年间|末年|初年|末期|初期)|[\u4e00-\u9fff]{1,2}朝"
-                         r"|三国|战国|春秋|[东西]汉|[东西]晋|[东西]周|蜀汉|[隋唐宋元明清]代")
 
 
 def _date_phrases(text: str, query: "Query") -> list[Span]:
@@ -311,10 +288,6 @@ def _definition_phrases(text: str, query: "Query") -> list[Span]:
     return [(match.start("x") + offset, match.end("x") + offset)] if match else []
 
 
-def _era_phrases(text: str, query: "Query") -> list[Span]:
-    return matches(_ERA_PHRASE, text) + matches(_DATE_PHRASE, text)
-
-
 # --- the table ------------------------------------------------------------------------------
 # A question's kind is the first row that it asks for, so the narrower kinds come first: "What
 # is the email address…" before anything else, "who is the director" before "which school".
@@ -322,10 +295,6 @@ def _era_phrases(text: str, query: "Query") -> list[Span]:
 KINDS: tuple[Kind, ...] = (
     Kind("email", _en(r"\be-?mail\b"), _zh(r"邮箱|电子邮件"), _holds_pattern(_HAS_EMAIL),
          refusal=ABSTAIN_NO_EMAIL, phrases=_pattern_phrases(_HAS_EMAIL)),
-    Kind("phone", _en(r"\b(phone|telephone|fax) (number)?\b"), _zh(r"电话"),
-         _holds_pattern(_HAS_PHONE), phrases=_pattern_phrases(_HAS_PHONE)),
-    Kind("web", _en(r"\b(website|web site|web address|url|homepage)\b"), _zh(r"网址|网站"),
-         _holds_pattern(_HAS_WEB), phrases=_pattern_phrases(_HAS_WEB)),
     # another name for a thing: "What is X also called?", "X又称什么？"
     Kind("alias", _en(rf"{_ALIAS_PHRASE}|\b(another|other|alternative|former) name\b|\bnickname"),
          _zh(_ALIAS_WORD), _holds_pattern(_HAS_ALIAS), ranking="preferred",
@@ -353,19 +322,11 @@ KINDS: tuple[Kind, ...] = (
              r"|institutes?|conservator(y|ies)|academ(y|ies))\b"),
          _zh(r"哪所|哪(些|个|一所|家)(大学|学院|学校|院校|机构|单位)"), _holds_school,
          phrases=_school_phrases),
-    # an era: "吕凯是什么时期的人？" is answered by "三国时蜀汉…", a date or a named period
-    Kind("era", (), _zh(r"(什么|哪个|哪一)(时期|时代|朝代)|哪一?朝"), _holds_era,
-         ranking="preferred", phrases=_era_phrases),
     Kind("date",
          _en(r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|month)\b"
              r"|\bin what year\b"),
          _zh(r"哪一?年|哪一?天|何时|什么时候|几月|哪个月"), _holds_pattern(_HAS_DATE, list_labels=False),
          refusal=ABSTAIN_UNDATED, phrases=_date_phrases),
-    # where a place or building is: "乍浦镇在哪里？"
-    Kind("place", (),
-         _zh(r"^(?P<subject>[^的，,？?]+?)(?:的(?:位置|地址|所在地))?(?:在哪里|在哪|位于哪里|位于哪个"
-             r"|在什么地方|位于什么地方|在何处|隶属于?哪|隶属于?什么)"),
-         _holds_place, ranking="preferred", phrases=_pattern_phrases(_PLACE_AFTER, "x")),
     # a share of a whole: "what percentage…", "what is the acceptance rate…"
     Kind("share",
          _en(r"\bwhat (percentage|percent|share|proportion|fraction|ratio)\b"

@@ -40,7 +40,7 @@ def _tokens(text: str) -> list[tuple[int, int, str, str]]:
                 out.append((at, at + len(word), word, flag))
                 at += len(word)
         else:
-            out.append((match.start(), match.end(), token.rstrip(".,"), ""))
+            out.append((match.start(), match.end(), token.rstrip(".,") or token, ""))
     return out
 
 
@@ -61,11 +61,13 @@ def _asked(token: str, query: "Query") -> bool:
     return stem(token.lower()) in query.term_set or token.lower() in query.own.text.lower().split()
 
 
-def nearest(text: str, spans: list[Span], query: "Query") -> str:
+def nearest(text: str, spans: list[Span], query: "Query") -> tuple[str, float]:
     """Of candidate phrases (character spans of the text), the one with the most of the
-    question's words close by (the first of those tied); '' when there are none."""
+    question's words close by (the first of those tied), with that count; ('', -1) when there
+    are none. A number followed closely by what the question counts ("66 cooperative programs"
+    for "how many … programs") counts more."""
     if not spans:
-        return ""
+        return "", -1.0
     tokens = _tokens(text)
     asked = [_asked(t, query) and not _is_grammar(t, f) for _, _, t, f in tokens]
     best, best_value = "", -1.0
@@ -78,9 +80,20 @@ def nearest(text: str, spans: list[Span], query: "Query") -> str:
                                                  *range(j, min(len(tokens), j + NEAR)))
                   if asked[k]]
         value = len(set(around)) + (NAMING if any(_names(*tokens[k][2:]) for k in inside) else 0)
+        if query.counted and any(_term(tokens[k][2]) == query.counted
+                                 for k in range(j, min(len(tokens), j + COUNTED_REACH))):
+            value += COUNTED
         if value > best_value:
             best, best_value = text[a:b].strip(" ,.;:，。；："), value
-    return best
+    return best, best_value
+
+
+COUNTED = 2.0  # what it counts that a number is followed by what the question counts
+COUNTED_REACH = 3  # words after the number where that is looked for
+
+
+def _term(token: str) -> str:
+    return token if has_chinese(token) else stem(token.lower())
 
 
 NAMING = 1.0  # what a phrase that names something (a capital, a number, a noun) counts
@@ -192,6 +205,8 @@ def english_slot(text: str, query: "Query") -> list[Span]:
     for k in range(len(found) - len(tail)):
         if stems[k:k + len(tail)] == tail:
             start = found[k + len(tail) - 1].end()
+            if re.match(r"\s*[,;:.()]", text[start:]):
+                return []  # the clause ends there: what follows says something else
             end = next((m.start() for m in re.finditer(r"[,;:.()]\s", text + " ") if m.start() > start + 1),
                        len(text))
             return [(start, end)] if end > start + 1 else []

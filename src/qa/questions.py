@@ -163,6 +163,10 @@ _INSTRUCTION = re.compile(
 # Chinese forms; its answer opens with the phrase that answers
 _ASKS_FACT = re.compile(r"\b(who|whom|whose|what|which|where|when)\b|谁|什么|哪|何时|何处|何地|几|多少",
                         re.I)
+# what "how many" counts: its words up to the verb ("How many cooperative programs does…")
+_COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,4}?[\w'-]+?)(?= (?:do|does|did|are|is|were|was|have|has|had"
+                      r"|will|can|could|would|should|exist|there)\b|\?|$)|(?:多少|几)([个所家项名位种条座]?)"
+                      r"([\u4e00-\u9fff]{1,4}?)(?=[？?]|$)", re.I)
 _NEXT_QUESTION = re.compile(r",?\s+and\s+(?=(?:which|what|who|whom|when|where|how|why)\b)", re.I)
 
 
@@ -244,6 +248,7 @@ class Query:
     provenance: str = ""  # "author" or "publisher" of the document it describes, else ""
     listing: bool = False  # the answer may be a set
     factoid: bool = False  # asks for one fact (a kind, or who / what / which / where…): a lead line
+    counted: str = ""  # the term of what "how many" counts ("how many … programs": program)
     instructions: tuple[str, ...] = ()  # orders to the assistant, split off and not followed
     parts: tuple["Query", ...] = ()  # the parts of a question that asks two things
     term_set: frozenset[str] = field(default=frozenset(), repr=False)  # own.terms as a set
@@ -271,6 +276,17 @@ class Query:
 
     def without_kind(self) -> "Query":
         return replace(self, kind=None, subject="")
+
+
+def _counted(question: str) -> str:
+    """The term of the thing a "how many" question counts, else ''."""
+    match = _COUNTED.search(question)
+    if not match:
+        return ""
+    if match.group(1):
+        counted = terms(match.group(1))
+        return counted[-1] if counted else ""
+    return match.group(3) or ""
 
 
 def analyse(question: str, history: list[dict] | None = None, mentions: Mentions | None = None,
@@ -306,4 +322,5 @@ def _read(text: str, history: list[dict] | None, mentions: Mentions | None,
         negated=negated(words), non=bool(_NON.search(words)), reason=asks_reason(words),
         provenance=asks_provenance(words), listing=bool(_LIST_QUESTION.search(words)),
         factoid=kind is not None or bool(_ASKS_FACT.search(words)) and not asks_reason(words),
+        counted=_counted(words),
         term_set=frozenset(own.terms))
