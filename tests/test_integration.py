@@ -275,6 +275,7 @@ def test_cli_index_and_ask_json(tmp_path):
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert "Moscow" in answer["answer"] and answer["abstained"] is False
+    assert answer["lead"] == "Moscow Conservatory" and answer["answer"].startswith("Moscow Conservatory\n")
     assert set(answer["citations"][0]) >= {"n", "source", "title", "quote", "start", "end", "score"}
     plain = subprocess.run(qa_command() + ["ask", "Who did Chongqing Normal University partner "
                                            "with in music education?"],
@@ -371,7 +372,10 @@ def test_cli_eval_writes_reports_and_gates(tmp_path):
                          text=True)
     assert run.returncode == 0, run.stderr
     assert "| all | 2 |" in run.stdout
-    assert len((out / "results.jsonl").read_text().splitlines()) == 2
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(results) == 2 and {"lead", "answer"} <= set(results[0])
+    assert results[0]["answer"].startswith(results[0]["lead"] + "\n")
+    assert json.loads((out / "metrics.json").read_text())["overall"]["lead_share"] is not None
     assert (out / "report.md").exists() and (out / "latency.png").exists()
     gated = subprocess.run(qa_command() + ["eval", str(cases), "--out", str(out),
                                            "--min", "answer_accuracy=1.01"], env=env,
@@ -409,3 +413,24 @@ def test_cli_eval_on_a_dataset_uses_its_own_index(tmp_path):
     assert strict.returncode == 0, strict.stderr
     [result] = [json.loads(line) for line in (tmp_path / "strict" / "results.jsonl").open()]
     assert result["scores"]["correct"] is False  # "The Golden Gate Bridge opened in 1937." is 7
+
+
+@pytest.mark.parametrize("question,lead", [
+    ("Which UK university did Chongqing Medical University set up a joint college with?",
+     "University of Leicester"),
+    ("When was the Jiangxi Provincial Alliance for Sino-Foreign Cooperative Education inaugurated?",
+     "November 18"),
+    ("Who did Chongqing Normal University partner with in music education?", "Moscow Conservatory"),
+])
+def test_a_factoid_answer_opens_with_the_phrase_that_answers(service, question, lead):
+    answer = service.ask(question)
+    assert answer.lead == lead
+    first, evidence = answer.answer.split("\n", 1)
+    assert first == lead and lead in evidence and "[1]" in evidence  # quoted and cited below it
+    _quotes_are_exact(service, answer)
+
+
+def test_a_list_or_a_why_has_no_lead(service):
+    assert service.ask("Why does China cooperate with foreign universities?").lead == ""
+    refused = service.ask("What is the annual tuition fee at the Queen Mary College?")
+    assert refused.abstained and refused.lead == "" and "\n" not in refused.answer

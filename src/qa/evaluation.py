@@ -168,7 +168,7 @@ def score_case(case: Case, answer: Answer, max_words: int | None = None) -> dict
         lead = answer.lead if not answer.abstained else ""
         scores["lead_f1"] = max((token_f1(lead, g) for g in golds), default=0.0) \
             if golds and lead else (0.0 if golds else None)
-        scores["led"] = bool(lead) if golds and not answer.abstained else None
+        scores["led"] = bool(lead) if not answer.abstained else None
     else:
         scores["correct"] = answer.abstained
         scores["f1"] = scores["lead_f1"] = scores["led"] = None
