@@ -85,6 +85,9 @@ def test_widget_on_another_origin_answers_with_a_working_citation(browser, host_
     _ask_widget(page, "Which UK university set up a joint college with Chongqing Medical University?")
     reply = page.locator("qa-widget .msg.bot").last
     assert "University of Leicester" in reply.inner_text()
+    # the phrase that answers comes first, in bold, before the quoted evidence
+    assert reply.locator("b.lead").inner_text() == "University of Leicester"
+    assert reply.inner_text().startswith("University of Leicester\n")
     source = reply.locator(".src").first
     assert not source.is_visible()
     reply.locator(".cite").first.click()
@@ -118,6 +121,7 @@ def test_gradio_chat_answers_and_keeps_a_hostile_document_inert(browser, server)
     page.locator("#qa-ask").click()
     page.locator("#qa-sources mark").first.wait_for(timeout=60_000)
     assert "Leicester" in page.locator("#qa-chat").inner_text()
+    assert page.locator("#qa-chat strong").last.inner_text() == "University of Leicester"  # the lead
     assert "Leicester" in page.locator("#qa-sources mark").first.inner_text()
     assert "source" in page.locator("#qa-status").inner_text()
     page.screenshot(path=str(ARTIFACTS / "chat.png"))
