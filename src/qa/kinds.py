@@ -15,7 +15,7 @@ from qa.leads import (Span, english_slot, matches, nearest, novel_runs, short,
                       slot_spans)
 from qa.places import country_spans, names_a_country
 from qa.prompts import ABSTAIN_NO_EMAIL, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
-from qa.text import STOPWORDS, has_chinese, stem, tagged_words, term_set, terms
+from qa.text import STOPWORDS, has_chinese, stem, tagged_spans, tagged_words, term_set, terms
 
 if TYPE_CHECKING:
     from qa.questions import Query
@@ -271,14 +271,7 @@ def _person_phrases(text: str, query: "Query") -> list[Span]:
             skip += len(word) + 1
         if has_person(match.group()[skip:]):
             spans.append((match.start() + skip, match.end()))
-    at = 0
-    for word, flag in tagged_words(text):
-        found = text.find(word, at)
-        if found >= 0:
-            if flag.startswith("nr"):
-                spans.append((found, found + len(word)))
-            at = found + len(word)
-    return spans + _school_phrases(text, query)
+    return spans + tagged_spans(text, "nr") + _school_phrases(text, query)
 
 
 def _definition_phrases(text: str, query: "Query") -> list[Span]:

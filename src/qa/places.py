@@ -13,7 +13,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from qa.text import has_chinese, tagged_words
+from qa.text import has_chinese, tagged_spans, tagged_words
 
 _CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -185,15 +185,7 @@ def names_any(text: str, names: tuple[str, ...]) -> bool:
 def country_spans(text: str) -> list[tuple[int, int]]:
     """Where the text names a country: the names GeoNames lists, in English; place names jieba
     tags, in Chinese."""
-    spans = [m.span() for m in _country_pattern().finditer(text)]
-    at = 0
-    for word, flag in tagged_words(text):
-        found = text.find(word, at)
-        if found >= 0:
-            if flag.startswith("ns"):
-                spans.append((found, found + len(word)))
-            at = found + len(word)
-    return sorted(spans)
+    return sorted([m.span() for m in _country_pattern().finditer(text)] + tagged_spans(text, "ns"))
 
 
 def names_a_country(text: str) -> bool:

@@ -136,6 +136,18 @@ def tagged_words(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((word, flag) for word, flag in jieba.posseg.cut(text))
 
 
+def tagged_spans(text: str, tag: str) -> list[tuple[int, int]]:
+    """Where the text has a word jieba tags `tag…` ("ns": a place, "nr": a person's name)."""
+    spans, at = [], 0
+    for word, flag in tagged_words(text):
+        found = text.find(word, at)
+        if found >= 0:
+            if flag.startswith(tag):
+                spans.append((found, found + len(word)))
+            at = found + len(word)
+    return spans
+
+
 def word_count(text: str) -> int:
     """Words, two Chinese characters counting as one (an English sentence that quotes 授時暦 is
     counted in words, not characters)."""
