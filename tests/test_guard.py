@@ -353,3 +353,26 @@ def test_thumbs_rate_only_answers_of_the_conversation(server):
     [record] = [json.loads(line) for line in Path(server.feedback).read_text().splitlines()]
     assert (record["rating"], record["question"]) == ("up", QUESTION)
     assert "Jiangxi University of Finance and Economics" in record["answer"]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_long_chat_goes_on_working_and_rates_its_last_answer(server):
+    """The chat keeps its conversation on the server: each question sends only itself, so the
+    22nd question and later are answered like the first (the widget failed there), and a
+    thumbs up on the last answer rates that answer."""
+    session = uuid.uuid4().hex
+    questions = ["Which institution chairs the Jiangxi alliance?",
+                 "Where was it inaugurated?"] * 13
+    for n, question in enumerate(questions):
+        client = Client(server)  # a client of its own each time: the rate limit is not tested
+        done = client.run_event(server.fns["respond"], [question, None, None], session)
+        assert done["success"], (n, done)
+        chat = done["output"]["data"][0]
+        assert len(chat) == 2 * (n + 1)  # the whole conversation is still shown
+    assert "Nanchang" in json.dumps(chat[-1], ensure_ascii=False)
+    rated = Client(server).run_event(server.fns["rate"], [None, ""], session,
+                                     {"index": len(chat) - 1, "value": "x", "liked": False})
+    assert rated["success"], rated
+    record = json.loads(Path(server.feedback).read_text().splitlines()[-1])
+    assert (record["rating"], record["question"]) == ("down", questions[-1])
