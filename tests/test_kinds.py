@@ -44,6 +44,13 @@ QUESTION_KINDS = [
     ("什么是显微镜学？", "definition", "显微镜学"),
     ("在抽象代数中，同构的含义指的是什么？", "definition", "同构"),
     ("What is the busiest container port?", None, ""),
+    ("What does WHO stand for?", "abbreviation", "WHO"),
+    ("What does the acronym MOOC stand for in the report?", "abbreviation", "MOOC"),
+    ("What is the full name of the UNDP?", "abbreviation", "UNDP"),
+    ("What is the abbreviation for the World Trade Organization?", "abbreviation",
+     "World Trade Organization"),
+    ("How is the Ministry of Education abbreviated?", "abbreviation", "Ministry of Education"),
+    ("世卫组织的全称是什么？", "abbreviation", "世卫组织"),
     ("What percentage of programs teach engineering?", "share", ""),
     ("What is the acceptance rate of the program?", "share", ""),
     ("理工类项目占比多少？", "share", ""),
@@ -101,6 +108,15 @@ PASSAGE_HOLDS = [
     ("操场的定义是什么？", "操场是指用以进行步操、阅兵、集会的场地。", True),
     ("操场的定义是什么？", "有盖操场的规模较小。", False),
     ("操场的定义是什么？", "介绍使用操场的各种用途。", False),
+    ("What does MOOC stand for?", "Courses run as massive open online courses (MOOCs) grew.", True),
+    ("What does MOOC stand for?", "The MOOC (Massive Open Online Course) format spread.", True),
+    ("What does UNDP stand for?", "The United Nations Development Programme (UNDP) funds it.", True),
+    ("What is the abbreviation for the World Trade Organization?",
+     "China joined the World Trade Organization (WTO) in 2001.", True),
+    ("北大的全称是什么？", "北京大学（简称北大）位于海淀区。", True),
+    ("What does MOOC stand for?", "More MOOCs were offered this year.", False),  # used, not spelt out
+    ("What does MOOC stand for?", "Online courses (about 300 of them) grew.", False),
+    ("What does UNDP stand for?", "The World Health Organization (WHO) met.", False),  # another one
     ("What share of students are women?", "with 68.3% of them in technology", True),
     ("What share of students are women?", "one in five students", True),
     ("占比多少？", "百分之三十", True),
@@ -245,3 +261,33 @@ def test_only_a_question_for_one_fact_gets_a_lead():
     assert analyse("这座桥有多长？").factoid
     for question in ("Why did the fees fall?", "How did the college grow?", "Tell me about it."):
         assert not analyse(question).factoid, question
+
+
+# question, whether it asks yes or no, whether it asks whether a thing exists at all
+POLAR_QUESTIONS = [
+    ("Is there a partnership with a Japanese university?", True, True),
+    ("Are there any joint programmes in law?", True, True),
+    ("Does the college run a nursing programme with a British university?", True, False),
+    ("Was the museum opened in Paris?", True, False),
+    ("Did the two universities sign an agreement?", True, False),
+    ("Has the ministry approved the institute?", True, False),
+    ("这所大学和德国的大学合作吗？", True, False),
+    ("该项目是否获得教育部批准？", True, False),
+    ("有没有与日本大学的合作项目？", True, True),
+    ("Which university is the partner?", False, False),
+    ("When was it founded?", False, False),
+    ("How many programmes are there?", False, False),
+    ("What is the island called?", False, False),
+]
+
+
+@pytest.mark.parametrize("question,polar,existential", POLAR_QUESTIONS)
+def test_a_yes_no_question_is_read_as_one(question, polar, existential):
+    query = analyse(question)
+    assert (query.polar, query.existential) == (polar, existential)
+
+
+def test_words_that_only_ask_for_the_kind_are_not_searched():
+    query = analyse("What does MOOC stand for?")
+    assert query.kind.name == "abbreviation"
+    assert query.own.terms == ("mooc",)

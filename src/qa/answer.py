@@ -7,12 +7,14 @@ from dataclasses import dataclass, replace
 
 from qa.ingest import LONG_SENTENCE_WORDS
 from qa.kinds import SCHOOL_WORDS, answer_phrase
-from qa.prompts import ABSTAIN, ABSTAIN_NOT_NEGATED, ABSTAIN_PROVENANCE, ABSTAIN_UNKNOWN
-from qa.questions import STATES_RESULT, Query, states_negation
+from qa.prompts import (ABSTAIN, ABSTAIN_NOT_NEGATED, ABSTAIN_POLAR, ABSTAIN_PROVENANCE,
+                        ABSTAIN_UNKNOWN)
+from qa.questions import STATES_RESULT, Query, negated, states_negation
 from qa.ranking import Ranking
 from qa.retrieve import Retrieval, merge
 from qa.text import clause_spans, term_set, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
+from qa.verdicts import verdict
 
 FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
 # A longer sentence is cut to the clauses that answer; one indexed whole is quoted whole
@@ -377,7 +379,7 @@ def _is_list(chosen: list[Passage]) -> bool:
 
 def with_lead(answer: Answer) -> Answer:
     """The answer with its lead as its first line."""
-    if not answer.lead or answer.abstained:
+    if not answer.lead or answer.abstained or answer.answer.startswith(answer.lead):
         return answer
     return replace(answer, answer=f"{answer.lead}\n{answer.answer}")
 
@@ -398,17 +400,24 @@ def compose(q: Query, retrieval: Retrieval, documents: dict, min_score: float,
             share: float = 1.0, ranking: Ranking | None = None) -> Answer:
     """Build the answer from the retrieval; abstain when no sentence scores `min_score`.
     `share`: the part of the word budget this answer may use (one part of a question in two)."""
-    if retrieval.unknown:
-        return Answer(ABSTAIN_UNKNOWN.format(names=", ".join(f"“{n}”" for n in retrieval.unknown)),
-                      True, [], retrieval.query, retrieval.documents)
+    unknown = Answer(ABSTAIN_UNKNOWN.format(names=", ".join(f"“{n}”" for n in retrieval.unknown)),
+                     True, [], retrieval.query, retrieval.documents)
+    if retrieval.unknown and not q.polar:  # a yes/no question may be answered no (qa.verdicts)
+        return unknown
     answer = provenance(q, retrieval, documents)
     if answer is not None:
         return answer
     ranking = ranking or Ranking()
     chosen = select_passages(q, retrieval.hits, min_score, documents, share, ranking)
+    if chosen and q.polar:
+        chosen, said = _decided(q, chosen, documents, ranking)
+        if not said:
+            return unknown if retrieval.unknown else Answer(
+                ABSTAIN_POLAR, True, [], retrieval.query, retrieval.documents)
     if not chosen:
-        return Answer(_refusal(q, retrieval.hits, min_score, ranking), True, [],
-                      retrieval.query, retrieval.documents)
+        return unknown if retrieval.unknown else Answer(
+            _refusal(q, retrieval.hits, min_score, ranking), True, [], retrieval.query,
+            retrieval.documents)
     citations = []
     parts = []
     for n, passage in enumerate(chosen, start=1):
@@ -417,8 +426,31 @@ def compose(q: Query, retrieval: Retrieval, documents: dict, min_score: float,
         citations.append(cite(n, hit.sentence.source, hit.title, hit.score, passage.text,
                               passage.start, passage.end, doc))
         parts.append(f"{_as_sentence(passage)} [{n}]")
+    if q.polar:
+        return Answer(f"{said}: " + " ".join(parts), False, citations, retrieval.query,
+                      retrieval.documents, lead=said)
     return Answer(" ".join(parts), False, citations, retrieval.query, retrieval.documents,
                   lead=lead(q, chosen))
+
+
+def _decided(q: Query, chosen: list[Passage], documents: dict,
+             ranking: Ranking) -> tuple[list[Passage], str]:
+    """The passages of a yes/no answer, the one that decides it first, and "Yes" or "No"; ""
+    where none states or denies it."""
+    for i, passage in enumerate(chosen):
+        hit = passage.hit
+        doc = documents.get(hit.sentence.source, {})
+        before = hit.sentence.leans_on
+        context = " ".join([passage.text, doc.get("text", "")[slice(*before)] if before else "",
+                            hit.title])
+        said = verdict(q, context, negated(passage.text), hit.features.lexical if hit.features
+                       else 0.0, bool(hit.features and hit.features.cross), ranking.polar_yes,
+                       ranking.polar_no)
+        if said:
+            if q.language == "zh":
+                said = "是" if said == "Yes" else "否"
+            return [passage] + chosen[:i] + chosen[i + 1:], said
+    return chosen, ""
 
 
 def compose_parts(parts: list[tuple[Query, Retrieval]], documents: dict, min_score: float,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from qa.leads import (Span, english_slot, matches, nearest, novel_runs, short,
                       slot_spans)
 from qa.places import country_spans, names_a_country
-from qa.prompts import ABSTAIN_NO_EMAIL, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
+from qa.prompts import ABSTAIN_NO_EMAIL, ABSTAIN_NO_EXPANSION, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
 from qa.text import STOPWORDS, has_chinese, stem, tagged_spans, tagged_words, term_set, terms
 
 if TYPE_CHECKING:
@@ -42,6 +42,9 @@ class Kind:
     # the phrases of a passage that could answer (for the lead line); None: any run of words
     # the question does not hold
     phrases: Callable[[str, "Query"], list[Span]] | None = None
+    # the words with which a question asks for this kind ("stand for", "full name"), which say
+    # nothing of what it is about and are not searched
+    frame: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.ranking not in RANKINGS:
@@ -209,6 +212,81 @@ def _holds_definition(text: str, query: "Query", known: str) -> bool:
     return defines(text, query.subject)
 
 
+# an abbreviation and what it stands for, either in brackets after the other: "new energy vehicles
+# (NEVs)", "the Center for Chinese and Greek Civilizations (KELKIP)", "CQMU (Chongqing Medical
+# University)", "重庆医科大学（简称重医）"
+_LONG_THEN_SHORT = re.compile(r"(?P<long>[^()（）,，;；.。:：]{2,120}?)\s*[(（]\s*(?:简称|以下简称)?[:：]?\s*"
+                              r"(?P<short>[A-Z][A-Za-z0-9&.\-]{1,11}|[\u4e00-\u9fff]{2,6})\s*[)）]")
+_SHORT_THEN_LONG = re.compile(r"\b(?P<short>[A-Z][A-Z0-9&]{1,10}s?)\s*[(（](?P<long>[^()（）]{3,120})[)）]")
+_SMALL_WORDS = frozenset("of for and the in on at to de".split())
+_NAME_RUN_END = re.compile(r"(?:[A-Z][\w'’-]*(?:\s+(?:of|for|and|the|in|on|at|to|de))*\s+)*[A-Z][\w'’-]*\s*$")
+
+
+def _letters(short: str) -> str:
+    letters = re.sub(r"[^A-Za-z]", "", short)
+    return letters[:-1] if len(letters) > 2 and letters.endswith("s") else letters
+
+
+def _expansion(long: str, short: str) -> tuple[int, int] | None:
+    """Where, at the end of `long`, the words that `short` abbreviates lie: a run of capitalised
+    words ("Center for Chinese and Greek Civilizations"), or as many words as it has letters
+    whose initials are its letters ("new energy vehicles": NEV); the whole of a Chinese one."""
+    if has_chinese(long):
+        run = re.search(r"[\u4e00-\u9fff]+$", long)
+        return run.span() if run else None
+    run = _NAME_RUN_END.search(long)
+    if run and len(run.group().split()) >= 2:
+        return run.start(), run.end()
+    letters = _letters(short).lower()
+    words = list(re.finditer(r"[\w'’-]+", long))
+    big = [w for w in words if w.group().lower() not in _SMALL_WORDS]
+    if len(letters) < 2 or len(big) < len(letters):
+        return None
+    chosen = big[-len(letters):]
+    if "".join(w.group()[0].lower() for w in chosen) != letters:
+        return None
+    return chosen[0].start(), words[-1].end()
+
+
+@lru_cache(maxsize=100_000)
+def abbreviations(text: str) -> tuple[tuple[Span, Span], ...]:
+    """Each abbreviation the text defines: (where the abbreviation is, where what it stands for is)."""
+    pairs = []
+    for match in _LONG_THEN_SHORT.finditer(text):
+        span = _expansion(match.group("long"), match.group("short"))
+        if span is not None:
+            offset = match.start("long")
+            pairs.append((match.span("short"), (offset + span[0], offset + span[1])))
+    for match in _SHORT_THEN_LONG.finditer(text):
+        long = match.group("long").strip()
+        if len(long.split()) >= 2 and _letters(match.group("short")):
+            pairs.append((match.span("short"), match.span("long")))
+    return tuple(pairs)
+
+
+def _same(a: str, b: str) -> bool:
+    """The same name, whatever its case, a leading "the" or a plural "s"."""
+    def form(x: str) -> str:
+        x = re.sub(r"^the\s+", "", x.strip().lower())
+        return x[:-1] if x.endswith("s") and len(x) > 3 else x
+    return form(a) == form(b)
+
+
+def _expanded(text: str, query: "Query") -> list[Span]:
+    """The other half of each pair whose one half is what the question asks about."""
+    out = []
+    for short, long in abbreviations(text):
+        if _same(text[slice(*short)], query.subject):
+            out.append(long)
+        elif _same(text[slice(*long)], query.subject):
+            out.append(short)
+    return out
+
+
+def _holds_abbreviation(text: str, query: "Query", known: str) -> bool:
+    return bool(_expanded(text, query))
+
+
 # --- the phrases that answer, for the lead line ---------------------------------------------
 
 _DATE_PHRASE = re.compile(
@@ -242,6 +320,12 @@ def _number_phrases(text: str, query: "Query") -> list[Span]:
     label = _LIST_NUMBER.match(text)
     return [(a, b) for a, b in matches(_NUMBER_PHRASE, text)
             if not any(a < e and s < b for s, e in dates) and not (label and a < label.end())]
+
+
+def has_number_phrase(text: str, exclude: set[str]) -> bool:
+    """Whether the text gives a number (not a date's, not a list label) other than these."""
+    return any(not set(re.findall(r"\w+", text[a:b].lower())) & exclude
+               for a, b in _number_phrases(text, None))
 
 
 def _pattern_phrases(pattern: re.Pattern, group: int | str = 0):
@@ -300,6 +384,18 @@ KINDS: tuple[Kind, ...] = (
              r"^什么(?:是|叫|叫做)(?P<subject>.+?)[？?]?$",
              r"^(?P<subject>[^的，,]+?)是(?:什么|何物|甚么)(?:地方|东西)?[？?]?$"),
          _holds_definition, ranking="preferred", phrases=_definition_phrases),
+    # what an abbreviation stands for, or the abbreviation of a name: the other is the subject
+    Kind("abbreviation",
+         _en(r"^what (?:does|do|did) (?:the )?(?:abbreviation |acronym |initialism )?(?P<subject>.+?) "
+             r"stands? for\b",
+             r"\b(?:full name|full form|long form|expansion) (?:of|for) (?:the )?(?P<subject>[^?]+?)\s*[?]?$",
+             r"^what is (?P<subject>.+?) (?:short|an abbreviation|an acronym) for\b",
+             r"\b(?:abbreviation|acronym|short form|initialism) (?:of|for) (?:the )?(?P<subject>[^?]+?)\s*[?]?$",
+             r"^(?:what|how) is (?:the )?(?P<subject>.+?) (?:abbreviated|shortened)\b"),
+         _zh(r"^(?P<subject>.+?)的(?:全称|全名|简称|缩写)", r"^(?P<subject>.+?)(?:是|为)(?:什么|哪个词)的(?:缩写|简称)"),
+         _holds_abbreviation, refusal=ABSTAIN_NO_EXPANSION, phrases=_expanded,
+         frame=frozenset(terms("stand stands full name form long expansion abbreviation abbreviated "
+                               "acronym initialism short shortened") + ["全称", "全名", "简称", "缩写"])),
     # who holds a role: the role is the subject
     Kind("person",
          _en(r"\bwho (is|was|are|were)( the| its| their)? (current |first |founding |former )?"

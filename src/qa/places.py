@@ -13,7 +13,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from qa.text import has_chinese, tagged_spans, tagged_words
+from qa.text import STOPWORDS, has_chinese, tagged_spans, tagged_words
 
 _CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -194,3 +194,26 @@ def names_a_country(text: str) -> bool:
     if _country_pattern().search(text):
         return True
     return any(flag.startswith("ns") for _, flag in tagged_words(text))
+
+
+@lru_cache(maxsize=1)
+def _city_pattern() -> re.Pattern:
+    """The English names of the cities GeoNames gives Chinese names for (Nanchang, Kunming)."""
+    return _names_pattern(frozenset(n for names in _english_names().values() for n in names
+                                    if len(n) > 3 and " " not in n))
+
+
+_NEXT_NAME = re.compile(r"^\s+[A-Z]")
+_NAME_BEFORE = re.compile(r"([A-Z][\w'’-]*)\s+$")
+
+
+def city_spans(text: str) -> list[tuple[int, int]]:
+    """Where an English text names a city that GeoNames lists with a Chinese name, standing
+    alone: the "Nanchang" of "in Nanchang", not that of "Nanchang University"."""
+    return [m.span() for m in _city_pattern().finditer(text)
+            if not _NEXT_NAME.match(text[m.end():]) and not _named_before(text[:m.start()])]
+
+
+def _named_before(text: str) -> bool:
+    before = _NAME_BEFORE.search(text)
+    return bool(before) and before.group(1).lower() not in STOPWORDS

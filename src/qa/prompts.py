@@ -28,3 +28,7 @@ REWRITE_SYSTEM = (
 )
 
 REWRITE_USER = "Conversation:\n{history}\n\nLast question: {question}"
+ABSTAIN_POLAR = ("The documents don't say whether that is so: the passages about it neither state "
+                 "nor deny it.")
+ABSTAIN_NO_EXPANSION = ("The documents don't say what it stands for: the passages that use it "
+                        "never spell it out.")

@@ -87,6 +87,13 @@ def states_negation(text: str, non: bool = False) -> bool:
     return bool(_STATES_NEGATION.search(text) or (non and _NON.search(text)))
 
 
+# a yes/no question opens with its verb ("Is there…", "Did X sign…") or asks 吗 / 是否; one that
+# asks whether a thing exists at all is not answered no for want of one (qa.verdicts)
+_POLAR = re.compile(r"^\s*(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should"
+                    r"|may|might|must)\b|[吗嘛][？?]?\s*$|是否|有没有|是不是|能否|可否|有无", re.I)
+_EXISTENTIAL = re.compile(r"^\s*(is|are|was|were) there\b|\bany\b|有没有|有无|是否有", re.I)
+
+
 _ASKS_REASON = re.compile(r"^\s*why\b|\bwhat (caused|led to)\b|\bfor what reason\b|为什么|为何|原因",
                           re.I)
 # a sentence that opens with its result points back at its cause, the sentence before
@@ -156,7 +163,11 @@ _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,60}?\b(instructions?|documents?|sources?|rules|"
     r"prompts?|context|above|previous|everything)\b|^\W*(system|assistant|developer)\s*:"
     r"|\byou are now\b|\bpretend (you are|to be)\b|\b(print|reveal|show) (me )?your\b"
-    r"|\bact as\b|\bjailbreak|忽略.{0,10}(指令|说明|文档)|无视",
+    r"|\bact as\b|\bjailbreak|忽略.{0,10}(指令|说明|文档)|无视"
+    # what to make believe, and how to answer, said apart from the question (no "?" after it)
+    r"|^\W*(pretend|imagine|suppose|assume)\b|^\W*(please\s+)?be\s+(brief|concise|short)\b"
+    r"|^\W*(please\s+)?(respond|answer|reply|write)\s+(only\s+)?(in|as|with|briefly)\b[^?？]*$"
+    r"|^\W*(假设|假装|想象)",
     re.I,
 )
 # a question that asks for one fact: a wh-word other than "why" and "how" (a manner), or its
@@ -223,6 +234,8 @@ def search_for(text: str, mentions: Mentions | None = None) -> Search:
     documents: list[str] = []
     if mentions is not None:
         text, documents = mentions.strip(text)
+        if documents:  # "the iChongqing article": once its publisher picks it, "article" says nothing
+            text = re.sub(r"\s{2,}", " ", _ABOUT_DOCUMENT.sub(" ", text)).strip()
     return Search(text, tuple(terms(text)), tuple(word_terms(text).items()),
                   frozenset(t for name in names(text) for t in terms(name)), mostly_chinese(text),
                   tuple(documents))
@@ -249,6 +262,8 @@ class Query:
     listing: bool = False  # the answer may be a set
     factoid: bool = False  # asks for one fact (a kind, or who / what / which / where…): a lead line
     counted: str = ""  # the term of what "how many" counts ("how many … programs": program)
+    polar: bool = False  # asks yes or no
+    existential: bool = False  # asks whether a thing exists at all ("Is there…")
     instructions: tuple[str, ...] = ()  # orders to the assistant, split off and not followed
     parts: tuple["Query", ...] = ()  # the parts of a question that asks two things
     term_set: frozenset[str] = field(default=frozenset(), repr=False)  # own.terms as a set
@@ -305,6 +320,12 @@ def analyse(question: str, history: list[dict] | None = None, mentions: Mentions
     return replace(whole, text=text, instructions=orders)
 
 
+def _unframed(search: Search, frame: frozenset[str]) -> Search:
+    """The search without the words that only ask for the kind of answer."""
+    return replace(search, terms=tuple(t for t in search.terms if t not in frame),
+                   words=tuple((w, t) for w, t in search.words if t not in frame))
+
+
 def _read(text: str, history: list[dict] | None, mentions: Mentions | None,
           kinds: tuple[Kind, ...]) -> Query:
     own = search_for(text, mentions)
@@ -312,6 +333,8 @@ def _read(text: str, history: list[dict] | None, mentions: Mentions | None,
     search = own if standalone == text else search_for(standalone, mentions)
     words = own.text
     kind, subject = kind_of(words.strip(), kinds)
+    if kind is not None and kind.frame:
+        own, search = _unframed(own, kind.frame), _unframed(search, kind.frame)
     numbers = [n.lstrip("0") or n for n in
                dict.fromkeys(_NUMBER.findall(unicodedata.normalize("NFKC", words)))]
     return Query(
@@ -320,7 +343,8 @@ def _read(text: str, history: list[dict] | None, mentions: Mentions | None,
         places=tuple(chinese_places(words).items()),
         countries=tuple(chinese_countries(words).items()),
         negated=negated(words), non=bool(_NON.search(words)), reason=asks_reason(words),
-        provenance=asks_provenance(words), listing=bool(_LIST_QUESTION.search(words)),
+        provenance=asks_provenance(text), listing=bool(_LIST_QUESTION.search(words)),
         factoid=kind is not None or bool(_ASKS_FACT.search(words)) and not asks_reason(words),
-        counted=_counted(words),
+        counted=_counted(words), polar=bool(_POLAR.search(words)),
+        existential=bool(_EXISTENTIAL.search(words)),
         term_set=frozenset(own.terms))

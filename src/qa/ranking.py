@@ -55,6 +55,8 @@ class Ranking:
     factoid_margin: float = _bounded(0.03, 0, 1, "how close to the best a second factoid sentence scores")
     list_margin: float = _bounded(0.1, 0, 1, "how close to the best a list item scores")
     continuation_margin: float = _bounded(0.1, 0, 1, "how close to the best a run-on sentence scores")
+    polar_yes: float = _bounded(0.6, 0, 1, "share of a yes/no question's other words a passage must hold to say yes")
+    polar_no: float = _bounded(0.5, 0, 1, "share it must hold to say no, by negating or by giving another value")
     rules: frozenset[str] = field(default=RULES, metadata={"doc": "rules switched on"})
     kinds: frozenset[str] = field(default=frozenset(KIND_NAMES),
                                   metadata={"doc": "answer kinds (rows of qa.kinds.KINDS) asked for"})
