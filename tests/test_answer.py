@@ -297,7 +297,7 @@ def test_who_wrote_an_article_is_answered_from_its_byline_citing_its_title():
                      Retrieval("q", [hit("Chongqing approved six programs.", 0.2)], stands_out),
                      docs, 0.45)
     assert answer.answer == ("“Chongqing Expands Partnerships” was written by Feng, X, published "
-                             "2025-06-01. [1]")
+                             "2025-06-01 (from the document's metadata). [1]")
     [c] = answer.citations
     assert (c.quote, text[c.start:c.end], c.author, c.publisher) == (
         "Chongqing Expands Partnerships", "Chongqing Expands Partnerships", "Feng, X", "iChongqing")
@@ -311,6 +311,26 @@ def test_who_wrote_an_article_is_answered_from_its_byline_citing_its_title():
                         Retrieval("q", [], [{"source": "b.txt", "score": 1.0}]), docs, 0.45)
     assert no_byline.abstained and no_byline.answer == (
         "The documents don't say: “Other” names no author.")
+
+
+def test_the_title_date_and_byline_of_an_article_cite_the_line_that_states_them():
+    text = "Ports Grow Again\n\nBy LI, MING | 2024-03-05\n\nThe port grew."
+    docs = {"a.txt": {"title": "Ports Grow Again", "text": text, "author": "Li, Ming",
+                      "date": "2024-03-05"}}
+    top = [{"source": "a.txt", "score": 0.99}]
+
+    def ask(question):
+        return compose(analyse(question), Retrieval("q", [], top), docs, 0.45)
+
+    title = ask("What is the headline of the article about the port?")
+    assert title.lead == "Ports Grow Again" and title.citations[0].quote == "Ports Grow Again"
+    date = ask("When was the article about the port published?")
+    assert date.lead == "2024-03-05" and date.citations[0].quote == "2024-03-05"
+    assert "metadata" not in date.answer  # the text states it
+    author = ask("Who wrote the article about the port?")
+    assert author.lead == "Li, Ming" and author.citations[0].quote == "LI, MING"
+    posted = ask("On what date was the introduction to the port posted?")
+    assert posted.lead == "2024-03-05"
 
 
 def test_the_parts_of_a_question_share_one_answers_length():
@@ -438,7 +458,7 @@ def test_when_no_passage_gives_the_kind_asked_for_the_answer_says_so():
     assert compose(analyse(question), Retrieval("q", addressed, []), DOCS, 0.26).answer == \
         "Write to office@cqcvc.edu.cn. [1]"
     # the refusals are the table's: one row says what is said when no passage holds its kind
-    assert {k.name for k in KINDS if k.refusal} == {"date", "share", "person", "email"}
+    assert {k.name for k in KINDS if k.refusal} == {"date", "share", "person", "email", "abbreviation"}
 
 
 def test_a_negated_question_is_answered_only_by_a_passage_that_negates():

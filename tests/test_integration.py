@@ -260,6 +260,30 @@ def test_who_wrote_an_article_comes_from_its_byline(service):
     _quotes_are_exact(service, answer)
 
 
+def test_yes_no_questions_say_yes_or_no_from_the_passage_that_decides(service):
+    yes = service.ask("Did Chongqing Normal University partner with a Russian conservatory?")
+    assert yes.lead == "Yes" and yes.answer.startswith("Yes: ") and "Conservatory" in yes.answer
+    _quotes_are_exact(service, yes)
+    no = service.ask("Were the Jiangxi conference agreements signed in Shanghai?")
+    assert no.lead == "No" and "Nanchang" in no.answer
+    unsaid = service.ask("Is there a partnership with a Brazilian university?")
+    assert unsaid.abstained and not unsaid.citations
+
+
+def test_an_abbreviation_the_text_spells_out_is_answered(service):
+    answer = service.ask("What does IoT stand for?")  # used, never spelt out
+    assert answer.abstained
+    answer = service.ask("What is the abbreviation for the Center for Chinese and Greek Civilizations?")
+    assert answer.lead == "KELKIP"
+    _quotes_are_exact(service, answer)
+
+
+def test_the_title_of_an_article_is_answered_citing_it(service):
+    answer = service.ask("What is the headline of the Xinhua article about the Jiangxi alliance?")
+    assert answer.lead.startswith("Jiangxi Province Establishes Provincial Alliance")
+    _quotes_are_exact(service, answer)
+
+
 def test_cli_index_and_ask_json(tmp_path):
     shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
     env = {**os.environ, "QA_CORPUS_DIR": str(tmp_path / "corpus"),

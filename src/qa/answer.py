@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from qa.ingest import LONG_SENTENCE_WORDS
+from qa.ingest import LONG_SENTENCE_WORDS, date_span
 from qa.kinds import SCHOOL_WORDS, answer_phrase
 from qa.prompts import (ABSTAIN, ABSTAIN_NOT_NEGATED, ABSTAIN_POLAR, ABSTAIN_PROVENANCE,
                         ABSTAIN_UNKNOWN)
@@ -335,27 +335,44 @@ PROVENANCE_AGREEMENT = 0.9  # fused score of the top document: near first in eve
 
 
 def provenance(q: Query, retrieval: Retrieval, documents: dict) -> Answer | None:
-    """For "who wrote / what is the source of" the article a question describes: the author or
-    publisher of the document every channel ranks first, from its byline or source line,
-    citing its title. None for other questions, or when no document stands out or it does
-    not say."""
+    """For "who wrote / when was it published / what is the title / the source of" the article
+    a question describes: that field of the document every channel ranks first, citing the
+    line that states it (the byline, the date line, the title), or its title where only the
+    document's metadata gives it. None for other questions, or when no document stands out."""
     field = q.provenance
     if not field or not retrieval.documents:
         return None
     top = max(retrieval.documents, key=lambda d: d["score"])  # first in the fused ranking
     doc = documents.get(top["source"], {})
-    title, value = doc.get("title", ""), doc.get(field, "")
-    start = doc.get("text", "").find(title) if title else -1
+    text, title, value = doc.get("text", ""), doc.get("title", ""), doc.get(field, "")
+    start = text.find(title) if title else -1
     if top["score"] < PROVENANCE_AGREEMENT or start < 0:
         return None
     if not value:
         return Answer(ABSTAIN_PROVENANCE.format(title=title, field=field), True, [],
                       retrieval.query, retrieval.documents)
-    verb = "was written by" if field == "author" else "comes from"
-    dated = f", published {doc['date']}" if doc.get("date") else ""
-    citation = cite(1, top["source"], title, top["score"], title, start, start + len(title), doc)
-    return Answer(f"“{title}” {verb} {value}{dated}. [1]", False, [citation], retrieval.query,
-                  retrieval.documents, lead=value)
+    span = _stated(text, field, value) or (start, start + len(title))
+    citation = cite(1, top["source"], title, top["score"], text[slice(*span)], *span, doc)
+    said = {"author": f"“{title}” was written by {value}",
+            "publisher": f"“{title}” comes from {value}",
+            "date": f"“{title}” was published on {value}",
+            "title": f"The article's title is “{title}”"}[field]
+    if field != "date" and doc.get("date"):
+        said += f", published {doc['date']}"
+    if field != "title" and span[0] == start:
+        said += " (from the document's metadata)"
+    return Answer(f"{said}. [1]", False, [citation], retrieval.query, retrieval.documents,
+                  lead=value)
+
+
+def _stated(text: str, field: str, value: str) -> tuple[int, int] | None:
+    """Where the document's own text states the field: its date line, its byline."""
+    if field == "date":
+        return date_span(text, value)
+    if field == "title":
+        return None
+    found = text.lower().find(value.lower())
+    return (found, found + len(value)) if found >= 0 else None
 
 
 def lead(q: Query, chosen: list[Passage]) -> str:

@@ -180,6 +180,19 @@ def find_date(text: str) -> str:
     return min(found)[1] if found else ""
 
 
+def date_span(text: str, iso: str) -> tuple[int, int] | None:
+    """Where the opening lines of a text write the date `iso` (YYYY-MM-DD), in any form
+    `find_date` reads."""
+    head = text[:800]
+    for pattern, (y, m, d) in _DATE_PATTERNS:
+        for match in pattern.finditer(head):
+            month = match.group(m)
+            month_num = _MONTH_NUM.get(month[:3].title()) if not month.isdigit() else int(month)
+            if f"{int(match.group(y)):04d}-{month_num:02d}-{int(match.group(d)):02d}" == iso:
+                return match.span()
+    return None
+
+
 def find_metadata(raw: str) -> dict[str, str]:
     """Author, publisher and date that the raw text states (bylines, source and date lines)."""
     meta: dict[str, str] = {}

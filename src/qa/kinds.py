@@ -275,11 +275,11 @@ def _same(a: str, b: str) -> bool:
 def _expanded(text: str, query: "Query") -> list[Span]:
     """The other half of each pair whose one half is what the question asks about."""
     out = []
-    for short, long in abbreviations(text):
-        if _same(text[slice(*short)], query.subject):
-            out.append(long)
-        elif _same(text[slice(*long)], query.subject):
-            out.append(short)
+    for abbreviation, full in abbreviations(text):
+        if _same(text[slice(*abbreviation)], query.subject):
+            out.append(full)
+        elif _same(text[slice(*full)], query.subject):
+            out.append(abbreviation)
     return out
 
 

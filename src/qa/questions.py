@@ -51,6 +51,13 @@ _ASKS_PUBLISHER = re.compile(
     r"\b(source|publisher|outlet)\b.{0,30}\b(report|article|story|news|page|release)\b|"
     r"\b(report|article|story|news|page|release)\b.{0,30}\b(published by|comes? from)\b|"
     r"\bwho published\b|来源|出处", re.I)
+_ASKS_TITLE = re.compile(r"\b(title|headline|heading)\b|标题|题目", re.I)
+_WHEN = r"\b(when|what date|which date|what day|on what date|in what year)\b"
+_ASKS_PUBLISHED = re.compile(rf"{_WHEN}.{{0,120}}\b(published|posted|released|issued|dated|run)\b"
+                             r"|\b(publication|release) date\b|\bdate of (publication|release)\b"
+                             r"|(何时|什么时候|哪一?天|哪一?年).{0,10}(发布|发表|刊登|刊发)", re.I)
+# a page "posted" on a web site is a document, whatever the question calls it
+_ASKS_POSTED = re.compile(rf"{_WHEN}.{{0,120}}\bposted\b", re.I)
 # the question is about a document itself, not a book or body it names ("《长眠不醒》的作者是谁？",
 # "香港体育记者协会成立于哪一年？" are answered from the passages)
 _ABOUT_DOCUMENT = re.compile(r"\b(article|report|story|piece|news|page|release|post|document)s?\b"
@@ -107,12 +114,19 @@ def asks_reason(question: str) -> bool:
 
 
 def asks_provenance(question: str) -> str:
-    """'author' for "who wrote the article…", 'publisher' for "what is the source of the
-    report…", else ''."""
+    """The field of the document a question describes that it asks for: 'author' ("who wrote
+    the article…"), 'title', 'date' ("when was the report published"), 'publisher' ("what is
+    the source of the report…"), else ''."""
+    if _ASKS_POSTED.search(question):
+        return "date"
     if not _ABOUT_DOCUMENT.search(question):
         return ""
     if _ASKS_AUTHOR.search(question):
         return "author"
+    if _ASKS_TITLE.search(question):
+        return "title"
+    if _ASKS_PUBLISHED.search(question):
+        return "date"
     return "publisher" if _ASKS_PUBLISHER.search(question) else ""
 
 
