@@ -270,6 +270,16 @@ def test_yes_no_questions_say_yes_or_no_from_the_passage_that_decides(service):
     assert unsaid.abstained and not unsaid.citations
 
 
+def test_a_comparison_of_two_claims_checks_each_against_its_own_source(service):
+    answer = service.ask("Does the iChongqing article report nine joint institutions, while the "
+                         "Jiangxi Provincial Education Department reports that the alliance was "
+                         "inaugurated in Shanghai?")
+    assert answer.lead == "Yes; No"
+    sources = [c.source for c in answer.citations]
+    assert sources[0].startswith("ichongqing") and sources[1].startswith("xinhua")
+    _quotes_are_exact(service, answer)
+
+
 def test_an_abbreviation_the_text_spells_out_is_answered(service):
     answer = service.ask("What does IoT stand for?")  # used, never spelt out
     assert answer.abstained

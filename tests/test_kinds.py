@@ -118,6 +118,8 @@ PASSAGE_HOLDS = [
     ("What is the abbreviation for the World Trade Organization?",
      "China joined the World Trade Organization (WTO) in 2001.", True),
     ("北大的全称是什么？", "北京大学（简称北大）位于海淀区。", True),
+    ("《西游记》的全称是什么？", "《西游记》，全称《西游记传》，是一部小说。", True),
+    ("《西游记》的全称是什么？", "《西游记》是一部小说。", False),
     ("What does MOOC stand for?", "More MOOCs were offered this year.", False),  # used, not spelt out
     ("What does MOOC stand for?", "Online courses (about 300 of them) grew.", False),
     ("What does UNDP stand for?", "The World Health Organization (WHO) met.", False),  # another one
@@ -302,3 +304,12 @@ def test_words_that_only_ask_for_the_kind_are_not_searched():
     query = analyse("What does MOOC stand for?")
     assert query.kind.name == "abbreviation"
     assert query.own.terms == ("mooc",)
+
+
+def test_a_yes_no_comparison_is_two_claims_each_checked_on_its_own():
+    query = analyse("Does the first report give 12 programs, while the second says the fair "
+                    "was held in Xi'an?")
+    assert [p.text for p in query.parts] == ["Does the first report give 12 programs?",
+                                             "The second says the fair was held in Xi'an?"]
+    assert all(p.polar for p in query.parts)
+    assert not any(p.follow_up for p in query.parts)  # neither is searched with the other

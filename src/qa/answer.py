@@ -14,7 +14,7 @@ from qa.ranking import Ranking
 from qa.retrieve import Retrieval, merge
 from qa.text import clause_spans, term_set, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
-from qa.verdicts import verdict
+from qa.verdicts import NO, YES, verdict
 
 FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
 # A longer sentence is cut to the clauses that answer; one indexed whole is quoted whole
@@ -453,21 +453,27 @@ def compose(q: Query, retrieval: Retrieval, documents: dict, min_score: float,
 def _decided(q: Query, chosen: list[Passage], documents: dict,
              ranking: Ranking) -> tuple[list[Passage], str]:
     """The passages of a yes/no answer, the one that decides it first, and "Yes" or "No"; ""
-    where none states or denies it."""
-    for i, passage in enumerate(chosen):
-        hit = passage.hit
-        doc = documents.get(hit.sentence.source, {})
-        before = hit.sentence.leans_on
-        context = " ".join([passage.text, doc.get("text", "")[slice(*before)] if before else "",
-                            hit.title])
-        said = verdict(q, context, negated(passage.text), hit.features.lexical if hit.features
-                       else 0.0, bool(hit.features and hit.features.cross), ranking.polar_yes,
-                       ranking.polar_no)
-        if said:
-            if q.language == "zh":
-                said = "是" if said == "Yes" else "否"
-            return [passage] + chosen[:i] + chosen[i + 1:], said
-    return chosen, ""
+    where none states or denies it. Any passage may state it; only the best may deny it (a
+    weaker one that names another city is no denial)."""
+    said = [_verdict(q, passage, documents, ranking) for passage in chosen]
+    first = said.index(YES) if YES in said else 0
+    if said[first] != YES and said[0] != NO:
+        return chosen, ""
+    answer = said[first]
+    if q.language == "zh":
+        answer = "是" if answer == YES else "否"
+    return [chosen[first]] + chosen[:first] + chosen[first + 1:], answer
+
+
+def _verdict(q: Query, passage: Passage, documents: dict, ranking: Ranking) -> str:
+    hit = passage.hit
+    doc = documents.get(hit.sentence.source, {})
+    before = hit.sentence.leans_on
+    context = " ".join([passage.text, doc.get("text", "")[slice(*before)] if before else "",
+                        hit.title])
+    return verdict(q, context, negated(passage.text),
+                   hit.features.lexical if hit.features else 0.0,
+                   bool(hit.features and hit.features.cross), ranking.polar_yes, ranking.polar_no)
 
 
 def compose_parts(parts: list[tuple[Query, Retrieval]], documents: dict, min_score: float,

@@ -267,6 +267,11 @@ def abbreviations(text: str) -> tuple[tuple[Span, Span], ...]:
     return tuple(pairs)
 
 
+# Chinese also names the other form inline, after the one it follows: "X，全称Y", "X简称Y"
+_ZH_OTHER_NAME = re.compile(r"(?:全称|全名|简称|缩写|略称)(?:为|是|作|叫)?[:：]?\s*"
+                            r"(?P<x>《[^》]+》|“[^”]+”|[^，,。；;、（）()\s]{1,30})")
+
+
 def _same(a: str, b: str) -> bool:
     """The same name, whatever its case, a leading "the" or a plural "s"."""
     def form(x: str) -> str:
@@ -283,6 +288,8 @@ def _expanded(text: str, query: "Query") -> list[Span]:
             out.append(full)
         elif _same(text[slice(*full)], query.subject):
             out.append(abbreviation)
+    if has_chinese(query.subject) and query.subject in text:
+        out += [m.span("x") for m in _ZH_OTHER_NAME.finditer(text)]
     return out
 
 
@@ -436,11 +443,14 @@ KINDS: tuple[Kind, ...] = (
              r"|author)s?\b"),
          _zh(r"(?P<subject>校长|院长|主任|负责人)"), _holds_holder, refusal=ABSTAIN_NO_HOLDER,
          phrases=_person_phrases),
-    Kind("country", _en(r"\b(which|what) (country|nation)\b"), _zh(r"哪个国家|哪国|哪一国|什么国家"),
+    Kind("country", _en(r"\b(which|what) (country|nation)\b",
+                        r"^\s*(list|name|enumerate)\s+(\w+\s+){0,4}(countries|nations)\b"), _zh(r"哪个国家|哪国|哪一国|什么国家"),
          _holds_country, phrases=_country_phrases),
     Kind("school",
          _en(r"\b(which|what)\s+(\w+\s+){0,2}(universit(y|ies)|colleges?|institutions?|schools?"
-             r"|institutes?|conservator(y|ies)|academ(y|ies))\b"),
+             r"|institutes?|conservator(y|ies)|academ(y|ies))\b",
+             r"^\s*(list|name|enumerate)\s+(\w+\s+){0,4}(universities|colleges|institutions|schools"
+             r"|institutes|conservatories|academies)\b"),
          _zh(r"哪所|哪(些|个|一所|家)(大学|学院|学校|院校|机构|单位)"), _holds_school,
          phrases=_school_phrases),
     Kind("date",

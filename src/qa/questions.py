@@ -160,6 +160,7 @@ def _introduces(text: str, question: str) -> bool:
 
 
 
+_EVERY = re.compile(r"\b(all|every|each)\b|所有|全部|一切|列出|列举", re.I)
 _LIST_QUESTION = re.compile(  # questions whose answer may be a set ("Which X" counts)
     r"^\s*(which|list|name|enumerate)\b|\b(what|who) (are|were)\b|\ball\b"
     r"|\bwhat (measures|factors|programs|steps)\b|哪些|列出|列举|有哪",
@@ -192,6 +193,9 @@ _ASKS_FACT = re.compile(r"\b(who|whom|whose|what|which|where|when)\b|谁|什么|
 _COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,4}?[\w'-]+?)(?= (?:do|does|did|are|is|were|was|have|has|had"
                       r"|will|can|could|would|should|exist|there)\b|\?|$)|(?:多少|几)([个所家项名位种条座]?)"
                       r"([\u4e00-\u9fff]{1,4}?)(?=[？?]|$)", re.I)
+# a yes/no question that compares two claims: "Does A report X, while B reports Y?"
+_NEXT_CLAIM = re.compile(r",?\s+(?:while|whereas)\s+|,\s+and\s+(?=(?:is|are|was|were|does|do|did|has|have|had)\b)",
+                         re.I)
 _NEXT_QUESTION = re.compile(r",?\s+and\s+(?=(?:which|what|who|whom|when|where|how|why)\b)", re.I)
 
 
@@ -217,7 +221,8 @@ def standalone_query(question: str, history: list[dict] | None) -> str:
 def split_question(question: str) -> list[str]:
     """The parts of a question that asks two things ("Which X ..., and when was Y ...?"); each
     part is answered from its own retrieval, so one part's passages do not crowd out the other's."""
-    parts = [p.strip(" ,;?") for p in _NEXT_QUESTION.split(question)]
+    splitter = _NEXT_QUESTION if not _POLAR.search(question) else _NEXT_CLAIM
+    parts = [p.strip(" ,;?") for p in splitter.split(question)]
     parts = [p[:1].upper() + p[1:] + "?" for p in parts]
     if len(parts) < 2 or any(len(p.split()) < 4 for p in parts):
         return [question]
@@ -277,6 +282,7 @@ class Query:
     factoid: bool = False  # asks for one fact (a kind, or who / what / which / where…): a lead line
     counted: str = ""  # the term of what "how many" counts ("how many … programs": program)
     fallback: Kind | None = None  # the next kind it asks for, where `kind` gives way
+    exhaustive: bool = False  # asks for every item ("list all…"), not a few
     polar: bool = False  # asks yes or no
     existential: bool = False  # asks whether a thing exists at all ("Is there…")
     instructions: tuple[str, ...] = ()  # orders to the assistant, split off and not followed
@@ -334,7 +340,11 @@ def analyse(question: str, history: list[dict] | None = None, mentions: Mentions
     text, orders = split_instructions(question)
     pieces = split_question(text) if text else [text]
     parts = []
+    claims = len(pieces) > 1 and bool(_POLAR.search(pieces[0]))
     for i, piece in enumerate(pieces):
+        if claims:  # "Does A report X, while B reports Y?": each claim checked on its own
+            parts.append(replace(_read(piece, history, mentions, kinds), polar=True))
+            continue
         leans_on = [{"role": "user", "content": pieces[0]}] if i else history
         parts.append(_read(piece, leans_on, mentions, kinds))
     whole = parts[0] if len(parts) == 1 else replace(
@@ -369,6 +379,7 @@ def _read(text: str, history: list[dict] | None, mentions: Mentions | None,
         negated=negated(words), non=bool(_NON.search(words)), reason=asks_reason(words),
         provenance=asks_provenance(text), listing=bool(_LIST_QUESTION.search(words)),
         factoid=kind is not None or bool(_ASKS_FACT.search(words)) and not asks_reason(words),
+        exhaustive=bool(_LIST_QUESTION.search(words) and _EVERY.search(words)),
         counted=_counted(words), polar=bool(_POLAR.search(words)),
         existential=bool(_EXISTENTIAL.search(words)),
         term_set=frozenset(own.terms))
