@@ -71,9 +71,6 @@ def answer_phrase(text: str, query: "Query") -> tuple[str, float]:
     where the kind offers none), the one nearest the question's words; at most about 12 words."""
     kind = query.kind
     spans = kind.phrases(text, query) if kind is not None and kind.phrases else []
-    if not spans and query.fallback is not None:  # the kind gives way here, as in ranking
-        kind = query.fallback
-        spans = kind.phrases(text, query) if kind.phrases else []
     slot = slot_spans(text, query) or english_slot(text, query)
     if slot:  # where the passage says it as the question asks it
         (a, b), = slot
@@ -338,35 +335,6 @@ def has_number_phrase(text: str, exclude: set[str]) -> bool:
                for a, b in _number_phrases(text, None))
 
 
-_COUNT_BREAK = frozenset("and or of with from in at by for to than".split())
-
-
-@lru_cache(maxsize=100_000)
-def counts_of(text: str, counted: str) -> tuple[Span, ...]:
-    """The numbers that count what the question counts: those the counted noun follows within
-    a few words, before any "and" or punctuation ("66 cooperative programs" counts programs;
-    "six new institutions and programs" counts institutions)."""
-    if not counted:
-        return ()
-    out = []
-    for a, b in _number_phrases(text, None):
-        for word in re.findall(r"[^\W\d][\w'’-]*|[^\w\s]", text[b:b + 80])[:6]:
-            if not word[0].isalnum() or word.lower() in _COUNT_BREAK:
-                break
-            if stem(word.lower()) == counted:
-                out.append((a, b))
-                break
-    return tuple(out)
-
-
-def _holds_count(text: str, query: "Query", known: str) -> bool:
-    return bool(counts_of(text, query.counted))
-
-
-def _count_phrases(text: str, query: "Query") -> list[Span]:
-    return list(counts_of(text, query.counted))
-
-
 def _pattern_phrases(pattern: re.Pattern, group: int | str = 0):
     def phrases(text: str, query: "Query") -> list[Span]:
         return [m.span(group) for m in pattern.finditer(text) if m.group(group)]
@@ -464,9 +432,6 @@ KINDS: tuple[Kind, ...] = (
              r"|\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)? (rate|ratio|percentage|proportion)\b"),
          _zh(r"百分之|百分比|比例|比率|占比"), _holds_pattern(_HAS_SHARE), refusal=ABSTAIN_NO_SHARE,
          phrases=_pattern_phrases(_SHARE_PHRASE)),
-    # "how many X": a number the text gives for X itself, where some passage does (else any number)
-    Kind("count", _en(r"\bhow many\b"), (), _holds_count, ranking="preferred",
-         phrases=_count_phrases),
     Kind("number",
          _en(r"\bhow (many|much|long|far|old|large|big|tall|high|deep|wide|heavy)\b|\bwhat number\b"
              r"|\bnumber of\b"

@@ -281,7 +281,6 @@ class Query:
     listing: bool = False  # the answer may be a set
     factoid: bool = False  # asks for one fact (a kind, or who / what / which / where…): a lead line
     counted: str = ""  # the term of what "how many" counts ("how many … programs": program)
-    fallback: Kind | None = None  # the next kind it asks for, where `kind` gives way
     exhaustive: bool = False  # asks for every item ("list all…"), not a few
     polar: bool = False  # asks yes or no
     existential: bool = False  # asks whether a thing exists at all ("Is there…")
@@ -305,18 +304,13 @@ class Query:
     def searching(self, search: Search) -> "Query":
         return replace(self, search=search)
 
-    def holds(self, text: str, known: str = "", strict: bool = False) -> bool:
+    def holds(self, text: str, known: str = "") -> bool:
         """Whether the text holds an answer of the kind asked for, that `known` (text already
-        quoted) does not give; any text does where no kind is asked for. Unless `strict` (as
-        ranking asks, to prefer the kind), an answer of the kind it gives way to counts too."""
-        if self.kind is None or self.kind.holds(text, self, known):
-            return True
-        return not strict and self.fallback is not None and self.fallback.holds(text, self, known)
+        quoted) does not give; any text does where no kind is asked for."""
+        return self.kind is None or self.kind.holds(text, self, known)
 
     def without_kind(self) -> "Query":
-        """The question as asking for the next kind it asks for (a "preferred" kind gives way
-        where no passage holds one: "how many programs" to any number), else for none."""
-        return replace(self, kind=self.fallback, subject="", fallback=None)
+        return replace(self, kind=None, subject="")
 
 
 def _counted(question: str) -> str:
@@ -325,8 +319,6 @@ def _counted(question: str) -> str:
     if not match:
         return ""
     if match.group(1):
-        if re.search(r"\b(and|or)\b", match.group(1)):  # two things counted together
-            return ""
         counted = terms(match.group(1))
         return counted[-1] if counted else ""
     return match.group(3) or ""
@@ -365,15 +357,13 @@ def _read(text: str, history: list[dict] | None, mentions: Mentions | None,
     search = own if standalone == text else search_for(standalone, mentions)
     words = own.text
     kind, subject = kind_of(words.strip(), kinds)
-    fallback = kind_of(words.strip(), kinds[kinds.index(kind) + 1:])[0] \
-        if kind is not None and kind.ranking == "preferred" else None
     if kind is not None and kind.frame:
         own, search = _unframed(own, kind.frame), _unframed(search, kind.frame)
     numbers = [n.lstrip("0") or n for n in
                dict.fromkeys(_NUMBER.findall(unicodedata.normalize("NFKC", words)))]
     return Query(
         text=text, own=own, search=search, language="zh" if mostly_chinese(words) else "en",
-        kind=kind, subject=subject, fallback=fallback, names=tuple(names(words)), numbers=tuple(numbers),
+        kind=kind, subject=subject, names=tuple(names(words)), numbers=tuple(numbers),
         places=tuple(chinese_places(words).items()),
         countries=tuple(chinese_countries(words).items()),
         negated=negated(words), non=bool(_NON.search(words)), reason=asks_reason(words),

@@ -463,7 +463,7 @@ class Retriever:
         # the kind the question asks for, not the turn it leans on; of a kind only some
         # passages could give, where no candidate gives one, none is marked down
         if q.kind is not None and q.kind.ranking == "preferred" \
-                and not any(q.holds(i.text, strict=True) for i in items):
+                and not any(q.holds(i.text) for i in items):
             q = q.without_kind()
         chinese_question = q.search.chinese
         asked = frozenset(q.search.terms)
@@ -494,9 +494,9 @@ class Retriever:
                 introduces=rules.on("introductions") and introduces(item.text, q),
                 # a sentence of nothing but the question's words ("九号风球（）。") answers nothing
                 typed=(cross or not own <= asked or not rules.on("restating_sentences"))
-                and (q.holds(item.text, strict=True) or (
+                and (q.holds(item.text) or (
                     whole and leans_on is not None  # "During the conference…": its date is there
-                    and q.holds(leans_on[2], strict=True))))
+                    and q.holds(leans_on[2]))))
             sentence = Sentence(item.id, meta["source"], item.text, meta["start"], meta["end"],
                                 meta.get("sentence_start", -1), meta.get("sentence_end", -1),
                                 leans_on[:2] if leans_on else None)
