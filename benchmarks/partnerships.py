@@ -1,0 +1,143 @@
+"""Precision and recall of the partnership table, and what building it adds to index time.
+
+Two sets, scored apart:
+  corpus  evals/partnership_facts.jsonl: every partnership the five corpus documents state,
+          labelled by reading them (the extractor's rules were developed while reading these
+          documents, so this is the set it was tuned on);
+  pages   tests/data/partnership_pages/labels.jsonl: pages written for this benchmark, in
+          English and Chinese, before the extractor was run on them and not tuned on since.
+
+A predicted row matches a labelled one (one to one) when it comes from the same document,
+names the same Chinese and foreign institutions (equal once lower-cased and stripped of
+punctuation and a leading "the": a name cut short does not count; both absent counts as the
+same), is of the same kind and name where it has no foreign institution (an alliance, a
+workshop), and its citation overlaps the labelled quote. Country, kind, date… are then scored on matched rows.
+
+Run: PYTHONPATH=src .venv/bin/python benchmarks/partnerships.py [--no-index-time]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from qa.ingest import load_document
+from qa.partnerships import Partnership, extract
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS = {"corpus": (ROOT / "evals" / "partnership_facts.jsonl", ROOT / "corpus"),
+        "pages": (ROOT / "tests" / "data" / "partnership_pages" / "labels.jsonl",
+                  ROOT / "tests" / "data" / "partnership_pages")}
+FIELDS = ("foreign_country", "kind", "date", "status", "level", "discipline", "chinese_place")
+
+
+def _norm(name: str | None) -> str:
+    return re.sub(r"[\W_]+", " ", (name or "").lower()).removeprefix("the ").strip()
+
+
+def same_name(a: str | None, b: str | None) -> bool:
+    return _norm(a) == _norm(b)
+
+
+def matches(label: dict, row: Partnership, text: str) -> bool:
+    if row.source != label["source"]:
+        return False
+    if not (same_name(label["chinese_institution"], row.chinese_institution)
+            and same_name(label["foreign_institution"], row.foreign_institution)):
+        return False
+    if label["foreign_institution"] is None and not (
+            label["kind"] == row.kind and (label["chinese_institution"] or
+                                           same_name(label["name"], row.name or row.foreign_institution))):
+        return False
+    at = text.find(label["quote"])
+    span = (at, at + len(label["quote"]))
+    return any(c.start < span[1] and span[0] < c.end for c in row.citations)
+
+
+def score(labels: list[dict], rows: list[Partnership], texts: dict[str, str]) -> dict:
+    used: set[int] = set()
+    pairs = []
+    for label in labels:
+        for i, row in enumerate(rows):
+            if i not in used and matches(label, row, texts[label["source"]]):
+                used.add(i)
+                pairs.append((label, row))
+                break
+    found = len(pairs)
+    out = {"labelled": len(labels), "extracted": len(rows), "matched": found,
+           "precision": found / len(rows) if rows else 0.0,
+           "recall": found / len(labels) if labels else 0.0,
+           "missed": [l["quote"][:80] for l in labels if all(l is not p[0] for p in pairs)],
+           "spurious": [r.citations[0].quote[:80] for i, r in enumerate(rows) if i not in used]}
+    for f in FIELDS:
+        right = sum(1 for label, row in pairs if (label[f] or None) == (getattr(row, f) or None))
+        out[f] = right / found if found else 0.0
+    return out
+
+
+def run_set(name: str) -> dict:
+    labels_path, folder = SETS[name]
+    labels = [json.loads(line) for line in labels_path.read_text("utf-8").splitlines() if line]
+    rows, texts = [], {}
+    for path in sorted(folder.glob("[!.]*.txt")):
+        doc = load_document(path, folder)
+        texts[doc.source] = doc.text
+        rows += extract(doc.source, doc.text, doc.language, doc.date)
+    return score(labels, rows, texts)
+
+
+def index_seconds(with_table: bool) -> float:
+    """Seconds to index the corpus from scratch with the real models (the table's extraction
+    on or replaced by nothing)."""
+    from qa import index
+    from qa.config import load_settings
+    from qa.service import run_index
+
+    original = index.extract_partnerships
+    if not with_table:
+        index.extract_partnerships = lambda doc: []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(ROOT / "corpus", Path(tmp) / "corpus")
+            settings = load_settings(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index")
+            started = time.perf_counter()
+            run_index(settings)
+            return time.perf_counter() - started
+    finally:
+        index.extract_partnerships = original
+
+
+def main() -> None:
+    started = time.perf_counter()
+    results = {name: run_set(name) for name in SETS}
+    cold = time.perf_counter() - started
+    for name, m in results.items():
+        print(f"{name:7} labelled {m['labelled']:3}  extracted {m['extracted']:3}  matched "
+              f"{m['matched']:3}  precision {m['precision']:.3f}  recall {m['recall']:.3f}")
+        print("        on matched rows: " + "  ".join(f"{f} {m[f]:.2f}" for f in FIELDS))
+        for quote in m["missed"]:
+            print(f"        missed:   {quote}")
+        for quote in m["spurious"]:
+            print(f"        spurious: {quote}")
+    started = time.perf_counter()
+    for name in SETS:  # extraction alone, models and tables loaded (the second run)
+        run_set(name)
+    warm = time.perf_counter() - started
+    print(f"extraction of both sets: {cold:.2f} s the first time in a process (loading GeoNames, "
+          f"pycountry and jieba), {warm:.2f} s after")
+    if "--no-index-time" in sys.argv:
+        return
+    index_seconds(True)  # loads the models once, so neither timed run pays for it
+    without = min(index_seconds(False) for _ in range(2))
+    with_table = min(index_seconds(True) for _ in range(2))
+    print(f"index time of the corpus: {without:.2f} s without the table, {with_table:.2f} s "
+          f"with it (+{100 * (with_table - without) / without:.1f}%)")
+
+
+if __name__ == "__main__":
+    main()
