@@ -796,8 +796,17 @@ def extract(source: str, text: str, language: str = "en", dated: str = "") -> li
         rows = _facts_of_sentence(sentence, a, year, chinese_text and bool(_HAN.search(sentence)),
                                   i - alliance_seen_at <= 2, place)
         next_sentence = text[spans[i + 1][0]:spans[i + 1][1]] if i + 1 < len(spans) else ""
+        # "During the conference, … were signed": the date is the conference's, said before
+        before = " ".join(text[a0:b0] for a0, b0 in spans[max(0, i - 3):i]) if re.match(
+            r"\s*(?:During|At|On the sidelines of|After) (?:the|this) (?:conference|event|"
+            r"ceremony|forum|meeting|summit|visit|fair|expo)|\s*(?:会议|活动|仪式|论坛)(?:期间|上)",
+            sentence) else ""
         for row in rows:
-            out.append(_fact(source, text, row, sentence, next_sentence, year))
+            fact = _fact(source, text, row, sentence, next_sentence, year)
+            if fact.date is None and before and row.kind != "alliance_member":
+                dates = [find_date(text[a0:b0], year) for a0, b0 in spans[max(0, i - 3):i]]
+                fact = replace(fact, date=next((d for d in reversed(dates) if d), None))
+            out.append(fact)
     return merge(out)
 
 
@@ -848,6 +857,17 @@ def _key(p: Partnership) -> tuple:
             (p.foreign_institution or p.name or "").lower())
 
 
+def _without_overlaps(spans: tuple[Span, ...]) -> tuple[Span, ...]:
+    """The citations less any that another holds, or that overlaps an earlier one."""
+    kept: list[Span] = []
+    for span in sorted(spans, key=lambda c: (c.start, -c.end)):
+        if any(k.source == span.source and span.start < k.end and k.start < span.end
+               for k in kept):
+            continue
+        kept.append(span)
+    return tuple(kept)
+
+
 def merge(rows: Iterable[Partnership]) -> list[Partnership]:
     """One row a partnership of a document: rows of the same parties (and kind, for a
     partnership with no foreign party) become one, with every citation and the fields any of
@@ -865,7 +885,7 @@ def merge(rows: Iterable[Partnership]) -> list[Partnership]:
                   for f in ("chinese_place", "foreign_country", "name", "level", "discipline",
                             "date", "status")}
         kind = min(old.kind, row.kind, key=order.index)
-        citations = old.citations + tuple(c for c in row.citations if c not in old.citations)
+        citations = _without_overlaps(old.citations + row.citations)
         out[key] = replace(old, kind=kind, citations=citations, **filled)
     # a foreign party first met without its country ("A - B Joint Institute") takes the country
     # of its mention with one ("a collaboration with Russia's B")
