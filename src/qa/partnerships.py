@@ -1007,7 +1007,7 @@ CSV_FIELDS = ("chinese_institution", "chinese_place", "foreign_institution", "fo
 def csv_text(rows: Iterable[Partnership]) -> str:
     """The rows as CSV, one line a row, with its first citation."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=os.linesep if os.name != "nt" else "\n")
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for row in rows:
         c = row.citations[0] if row.citations else Span("", "", 0, 0)
