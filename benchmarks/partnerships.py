@@ -1,11 +1,17 @@
 """Precision and recall of the partnership table, and what building it adds to index time.
 
-Two sets, scored apart:
+Three sets, scored apart:
   corpus  evals/partnership_facts.jsonl: every partnership the five corpus documents state,
           labelled by reading them (the extractor's rules were developed while reading these
           documents, so this is the set it was tuned on);
-  pages   tests/data/partnership_pages/labels.jsonl: pages written for this benchmark, in
-          English and Chinese, before the extractor was run on them and not tuned on since.
+  pages   tests/data/partnership_pages/: four pages written for this benchmark, in English and
+          Chinese, before the extractor was run on them. Held out for its first version
+          (precision 0.833, recall 0.833); the general fixes its misses called for (dashes and
+          place words inside Chinese names, 老挝国立大学 keeping its country, "Alliance for X in
+          Y", a workshop named in one clause and partnered in the next) were made after
+          seeing them, so today's figure on it is no longer a held-out one;
+  pages_b tests/data/partnership_pages_b/: two more pages, written and committed before those
+          fixes and before the extractor was ever run on them: today's held-out figure.
 
 A predicted row matches a labelled one (one to one) when it comes from the same document,
 names the same Chinese and foreign institutions (equal once lower-cased and stripped of
@@ -32,7 +38,9 @@ from qa.partnerships import Partnership, extract
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {"corpus": (ROOT / "evals" / "partnership_facts.jsonl", ROOT / "corpus"),
         "pages": (ROOT / "tests" / "data" / "partnership_pages" / "labels.jsonl",
-                  ROOT / "tests" / "data" / "partnership_pages")}
+                  ROOT / "tests" / "data" / "partnership_pages"),
+        "pages_b": (ROOT / "tests" / "data" / "partnership_pages_b" / "labels.jsonl",
+                    ROOT / "tests" / "data" / "partnership_pages_b")}
 FIELDS = ("foreign_country", "kind", "date", "status", "level", "discipline", "chinese_place")
 
 

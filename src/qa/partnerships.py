@@ -391,6 +391,12 @@ def english_mentions(sentence: str) -> list[Mention]:
                 mention.code = country_of_word(owner)
             out.append(mention)
     _absorb_lists(sentence, out)
+    for m in out:  # an organisation "for X in Y": "Alliance for Vocational Education in Asia"
+        if _head(m.text) in ("Alliance", "Association", "Consortium") and " for " in m.text:
+            tail = re.match(r"\s+in\s+(?:the\s+)?[A-Z]\w+(?:\s+(?:and\s+)?[A-Z]\w+)*",
+                            sentence[m.end:])
+            if tail:
+                m.text, m.end = m.text + tail.group(), m.end + len(tail.group())
     return out
 
 
@@ -432,7 +438,10 @@ def _context_country(sentence: str, m: Mention) -> str | None:
 # ---------------------------------------------------------------- names in Chinese
 
 _ZH_HEADS = ("大学", "学院", "研究院", "研究所", "学校", "工坊", "联盟", "分校", "校区")
-_ZH_NAME_FLAGS = ("n", "j", "a", "vn", "nz", "l", "b")
+_ZH_NAME_FLAGS = ("n", "j", "a", "vn", "nz", "l", "b", "s")
+# the words before a head that make no name of their own: 老挝国立大学 keeps its country
+_ZH_GENERIC = {"国立", "国家", "国际", "理工", "科技", "技术", "师范", "开放", "联邦", "中央", "皇家",
+               "公立", "国立理工", "国立科技", "国家理工"}
 _ZH_INSIDE = {"联合", "合作", "国际", "—", "-", "·", "–"}
 
 
@@ -459,14 +468,21 @@ def chinese_mentions(sentence: str) -> list[Mention]:
             for size in range(min(9, len(text) - 2), 1, -1):
                 country = _chinese_country_words().get(text[:size])
                 if country and len(text) - size >= 3:
-                    code, text, start = country, text[size:], start + size
+                    rest = text[size:]
+                    stem = next((rest[:-len(h)] for h in sorted(_ZH_HEADS, key=len, reverse=True)
+                                 if rest.endswith(h)), rest)
+                    code = country
+                    if stem not in _ZH_GENERIC:
+                        text, start = rest, start + size
                     break
             out.append(Mention(text, start, end, code=code))
         run.clear()
 
     for i, (word, flag, found) in enumerate(words):
         following = words[i + 1][0] if i + 1 < len(words) else ""
-        joins = word in _ZH_INSIDE and run and following.endswith(_ZH_HEADS + ("教育",))
+        next_flag = words[i + 1][1] if i + 1 < len(words) else ""
+        joins = word in _ZH_INSIDE and run and (following.endswith(_ZH_HEADS + ("教育",)) or (
+            word in "—-–·" and next_flag.startswith(_ZH_NAME_FLAGS + ("ns",))))
         if flag.startswith(_ZH_NAME_FLAGS) or flag.startswith("ns") or joins or (
                 word in ("联合", "合作") and following.endswith(_ZH_HEADS)):
             if run and run[-1][2] + len(run[-1][0]) != found:
@@ -613,6 +629,8 @@ def _kind(clause: str, sentence: str, has_name: str | None) -> str:
         return "exchange"
     if re.search(rf"{_PROGRAMME}|项目|专业|联合培养", low):
         return "joint_programme"
+    if clause != sentence:  # a clause with no word of a kind: its sentence's ("…奖学金项目，与X联合…")
+        return _kind(sentence, sentence, has_name)
     return "cooperation"
 
 
@@ -793,6 +811,9 @@ def _facts_of_sentence(sentence: str, offset: int, year: str | None, chinese_tex
                                  m.text, m.start, m.end, clause))
         if chinese:
             carried = chinese[-1]
+        if not foreign and not pending_name:  # "X设立鲁班工坊，与Y合作": the workshop is with Y
+            pending_name = next((n for n in names if _head(n.text) in _BRANDS
+                                 and _head(n.text) not in ("Alliance", "联盟")), None)
     for row in rows:
         row.start += offset
         row.end += offset
