@@ -62,6 +62,9 @@ def test_a_sentence_gives_its_two_parties(text, chinese, foreign, country, kind)
      "joint_programme"),
     ("吉林大学与俄罗斯莫斯科国立大学合作办学。", "吉林大学", "莫斯科国立大学", "Russian Federation",
      "cooperation"),
+    # a name that is only a generic word and a head keeps its country: 越南国家大学, not 国家大学
+    ("华中科技大学与越南国家大学合作开设硕士项目。", "华中科技大学", "越南国家大学", "Vietnam",
+     "joint_programme"),
 ])
 def test_a_chinese_sentence_gives_its_two_parties(text, chinese, foreign, country, kind):
     _one(text, chinese_institution=chinese, foreign_institution=foreign, foreign_country=country,
@@ -133,6 +136,11 @@ def test_chinese_alliance_members():
     assert {(r.kind, r.name or r.chinese_institution, r.status) for r in rows} == {
         ("alliance", "贵州高校国际合作联盟", "established"),
         ("alliance_member", "贵州大学", "chair")}
+
+
+def test_a_chinese_alliance_name_with_a_dash():
+    rows = extract("page.txt", "中国—中亚高校联盟于2021年在西安成立。")
+    assert [(r.kind, r.name, r.date) for r in rows] == [("alliance", "中国—中亚高校联盟", "2021")]
 
 
 def test_an_overseas_workshop_named_in_quotes():
