@@ -57,7 +57,8 @@ def test_cli_json_rows_for_a_country_in_any_of_its_names(indexed, country):
 def test_cli_filters_combine_and_text_output_cites(indexed):
     result = _cli(indexed, "--institution", "Chongqing University", "--kind", "programme")
     assert result.exit_code == 0, result.output
-    assert "Novosibirsk State University (Russian Federation): joint programme" in result.stdout
+    assert ("Novosibirsk State University (Russian Federation) — Chongqing University"
+            ": joint programme, undergraduate, physics") in result.stdout
     assert "characters" in result.stdout and "“a physics undergraduate program" in result.stdout
     assert "Otago" not in result.stdout
 

@@ -154,18 +154,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 
 def format_partnership(row) -> str:
-    """One partnership: its parties, what it is, and where each document says so."""
-    from qa.partnerships import KIND_WORDS
+    """One partnership, then where each document says so."""
+    from qa.partnerships import describe
 
-    chinese = row.chinese_institution or "(no Chinese institution named)"
-    if row.chinese_place and row.chinese_place not in chinese:
-        chinese += f" ({row.chinese_place})"
-    foreign = row.foreign_institution or ""
-    if row.foreign_country:
-        foreign += f" ({row.foreign_country})" if foreign else row.foreign_country
-    what = ", ".join(x for x in (KIND_WORDS[row.kind], row.name, row.level, row.discipline,
-                                 row.date, row.status) if x)
-    lines = [f"{chinese} — {foreign}: {what}" if foreign else f"{chinese}: {what}"]
+    lines = [describe(row)]
     for c in row.citations:
         lines.append(f"    {c.source}, characters {c.start}-{c.end}: “{c.quote}”")
     return "\n".join(lines)

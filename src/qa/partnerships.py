@@ -1020,6 +1020,21 @@ def select(rows: Iterable[Partnership], country: str | None = None,
     return out
 
 
+def describe(row: Partnership) -> str:
+    """One line for a person, as a list answer would give an item: "Novosibirsk State University
+    (Russian Federation) — Chongqing University (Chongqing): joint programme, undergraduate,
+    physics, approved"."""
+    chinese = row.chinese_institution or "(no Chinese institution named)"
+    if row.chinese_place and row.chinese_place not in chinese:
+        chinese += f" ({row.chinese_place})"
+    foreign = row.foreign_institution or ""
+    if row.foreign_country:
+        foreign += f" ({row.foreign_country})" if foreign else row.foreign_country
+    what = ", ".join(x for x in (KIND_WORDS[row.kind], row.name, row.level, row.discipline,
+                                 row.date, row.status) if x)
+    return f"{foreign} — {chinese}: {what}" if foreign else f"{chinese}: {what}"
+
+
 CSV_FIELDS = ("chinese_institution", "chinese_place", "foreign_institution", "foreign_country",
               "kind", "name", "level", "discipline", "date", "status", "source", "quote",
               "start", "end")
