@@ -613,7 +613,6 @@ _CUE = re.compile(r"\b(?:partner\w*|joint\w*|cooperat\w*|co-operat\w*|collaborat
                   r"signed|between|with|run jointly|campus|workshop)\b|合作|共建|联合|签署|交流|"
                   r"奖学金|联盟|工坊|项目", re.I)
 _OVERSEAS = re.compile(r"\boverseas\b|\babroad\b|\bbranch campus\b|going global|海外|境外|走出去")
-_JOINT_NAME = re.compile(r"(?:Joint\s+)?(?:Institute|College|School)$")
 
 
 def _kind(clause: str, sentence: str, has_name: str | None) -> str:
