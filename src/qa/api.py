@@ -2,6 +2,7 @@
 
     POST /api/ask        {"question": "...", "history": [...]} -> Answer as JSON
     GET  /api/health     readiness: index present, document and chunk counts
+    GET  /api/partnerships  the partnership table, filtered (country, institution, kind, year)
     GET  /api/docs       OpenAPI page (schema at /api/openapi.json)
     GET  /widget.js      the chat bubble any page can include with a script tag
     GET  /               the Gradio chat (its own API names the endpoint "ask")
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from importlib import resources
 
-from fastapi import Request
+from fastapi import Query, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from qa.config import Settings
@@ -59,6 +60,34 @@ class AskRequest(BaseModel):
                           "400).")
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
                                 description="Earlier turns of the conversation, oldest first.")
+
+
+class CitationOut(BaseModel):
+    source: str = Field(description="The document, relative to the corpus folder.")
+    quote: str = Field(description="The exact text that states the fact.")
+    start: int = Field(description="Where the quote starts in the document's indexed text.")
+    end: int = Field(description="Where it ends.")
+
+
+class PartnershipOut(BaseModel):
+    chinese_institution: str | None
+    chinese_place: str | None = Field(description="The Chinese city or province.")
+    foreign_institution: str | None
+    foreign_country: str | None = Field(description="pycountry's English short name.")
+    kind: str = Field(description="joint_institute, joint_programme, overseas_campus, alliance, "
+                      "alliance_member, exchange or cooperation.")
+    name: str | None = Field(description="The partnership's own name, where one is given.")
+    level: str | None
+    discipline: str | None
+    date: str | None = Field(description="ISO: 2025, 2025-05 or 2025-11-17.")
+    status: str | None = Field(description="approved, established, signed…; an alliance "
+                               "member's role.")
+    citations: list[CitationOut]
+
+
+class PartnershipsOut(BaseModel):
+    count: int
+    partnerships: list[PartnershipOut]
 
 
 def problems(errors: list[dict], skip: int = 0) -> str:
@@ -355,6 +384,32 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
         except IndexMissing as exc:
             return JSONResponse({"ready": False, "error": str(exc)}, 503)
         return {"ready": True, **stats}
+
+    @app.get("/api/partnerships", response_model=PartnershipsOut,
+             summary="The partnerships the documents state, each cited to its span",
+             responses={400: {"model": ErrorBody, "description": "An unknown country or kind, "
+                              "or a year that is not one"},
+                        503: ERRORS[503]})
+    def partnerships(country: str | None = Query(None, max_length=100, description=(
+                         "A country's English name or adjective, or its Chinese name: Russia, "
+                         "Russian and 俄罗斯 select the same rows.")),
+                     institution: str | None = Query(None, max_length=200, description=(
+                         "Words of a Chinese or foreign institution's name, in any case.")),
+                     kind: str | None = Query(None, max_length=50, description=(
+                         "One of the kinds, or a word of one (programme, institute).")),
+                     year: str | None = Query(None, max_length=10, description=(
+                         "The year of the partnership's date, e.g. 2025."))):
+        from qa.partnerships import BadFilter, select
+        from qa.service import partnership_table
+
+        try:
+            rows, _ = partnership_table(settings)
+            rows = select(rows, country=country, institution=institution, kind=kind, year=year)
+        except BadFilter as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        except IndexMissing as exc:
+            return JSONResponse({"error": str(exc)}, 503)
+        return {"count": len(rows), "partnerships": [r.to_dict() for r in rows]}
 
     widget = resources.files("qa").joinpath("static/widget.js").read_text(encoding="utf-8")
 

@@ -153,6 +153,53 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     run_server(settings, host, port)
 
 
+def format_partnership(row) -> str:
+    """One partnership, then where each document says so."""
+    from qa.partnerships import describe
+
+    lines = [describe(row)]
+    for c in row.citations:
+        lines.append(f"    {c.source}, characters {c.start}-{c.end}: “{c.quote}”")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--country", help="A country's English name or adjective, or its Chinese name "
+              "(Russia, Russian, 俄罗斯).")
+@click.option("--institution", help="Words of a Chinese or foreign institution's name.")
+@click.option("--kind", help="joint_institute, joint_programme, overseas_campus, alliance, "
+              "alliance_member, exchange or cooperation (or a word of one: programme).")
+@click.option("--year", help="The year of the partnership's date, e.g. 2025.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as a JSON list.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the rows as CSV.")
+@click.pass_context
+def partnerships(ctx: click.Context, country: str | None, institution: str | None,
+                 kind: str | None, year: str | None, as_json: bool, as_csv: bool) -> None:
+    """List the partnerships the documents state, each cited to its source."""
+    from qa.errors import QAError
+    from qa.partnerships import csv_text, select
+    from qa.service import partnership_table
+
+    if as_json and as_csv:
+        raise click.UsageError("give --json or --csv, not both")
+    try:
+        rows, outdated = partnership_table(_settings(ctx))
+        rows = select(rows, country=country, institution=institution, kind=kind, year=year)
+    except QAError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if outdated:
+        click.echo("warning: the index was built by an earlier version of qa, without the "
+                   "partnership table; run `qa index` to rebuild it", err=True)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+    elif as_csv:
+        click.echo(csv_text(rows), nl=False)
+    else:
+        for row in rows:
+            click.echo(format_partnership(row))
+        click.echo(f"{len(rows)} partnership{'s' if len(rows) != 1 else ''}", err=True)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the ratings as JSON Lines.")
 @click.pass_context

@@ -34,6 +34,7 @@ from qa.embedders import Embedder
 from qa.errors import DocumentError, IndexBusy, IndexMissing
 from qa.ingest import (LONG_SENTENCE_WORDS, chunk_document, file_hash, list_corpus,
                        load_document, sentences_of)
+from qa.partnerships import of_document as extract_partnerships
 from qa.store import COLLECTIONS, ChromaStore
 from qa.text import word_count
 from qa.types import SourceDoc
@@ -45,7 +46,8 @@ READERS = ".readers"
 # clauses of long sentences; 3: their USE vectors apart; 4: sentences read after the one before
 # them; 5: the version alone marks the cleaning and splitting rules (no longer a hash of code);
 # 6: UTF-8 with a few damaged bytes read without them (not as mojibake), NUL characters removed.
-FORMAT_VERSION = 6
+# 7: each document's partnership facts in its manifest entry ("partnerships").
+FORMAT_VERSION = 7
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates
 
@@ -337,6 +339,7 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
                 "text": doc.text,
                 "chunk_ids": [c.id for c in chunks],
                 "sentence_ids": [s.id for s in sentences],
+                "partnerships": extract_partnerships(doc),
             }
         for start in range(0, len(rows), EMBED_BATCH):
             batch = rows[start : start + EMBED_BATCH]

@@ -215,3 +215,23 @@ def run_index(settings: Settings, embedder: Embedder | None = None,
     return build_index(settings.corpus_dir, settings.index_dir, embedder or make_embedder(settings),
                        settings.chunk_chars, settings.chunk_overlap_chars, on_progress,
                        multilingual or None, int(settings.max_file_mb * 1024 * 1024), on_warning)
+
+
+def partnership_table(settings: Settings) -> tuple[list, bool]:
+    """Every partnership the current index holds, and whether the index was built by an earlier
+    version (one without the table: `qa index` rebuilds it). IndexMissing when there is none.
+    Reads only the manifest: no model is loaded."""
+    from qa.errors import IndexMissing
+    from qa.index import current_generation, read_manifest
+    from qa.partnerships import rows_of
+
+    for _ in range(10):  # each turn: the generation was replaced while being read
+        generation = current_generation(settings.index_dir)
+        if generation is None:
+            raise IndexMissing(f"No index in {settings.index_dir}/. Build it with `qa index`.")
+        try:
+            manifest = read_manifest(generation)
+        except FileNotFoundError:
+            continue
+        return rows_of(manifest["documents"]), not built_by_this_version(manifest)
+    raise IndexMissing(f"the index in {settings.index_dir}/ changes too fast to read; try again")

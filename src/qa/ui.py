@@ -118,6 +118,48 @@ def rated_answer(index: object, answers: list) -> dict:
     return answers[position]
 
 
+TABLE_COLUMNS = ("Chinese institution", "Place", "Foreign institution", "Country", "Kind", "Name",
+                 "Level", "Discipline", "Date", "Status", "Source")
+
+
+def partnership_frame(rows: list) -> "pandas.DataFrame":  # noqa: F821
+    """The rows as the tab's table shows them, one line a partnership."""
+    import pandas as pd
+
+    from qa.partnerships import KIND_WORDS
+
+    return pd.DataFrame([[r.chinese_institution or "", r.chinese_place or "",
+                          r.foreign_institution or "", r.foreign_country or "",
+                          KIND_WORDS[r.kind], r.name or "", r.level or "", r.discipline or "",
+                          r.date or "", r.status or "", r.source] for r in rows],
+                        columns=list(TABLE_COLUMNS))
+
+
+def partnership_counts(rows: list) -> tuple:
+    """Two frames for the charts: partnerships by foreign country, and by year (rows that
+    name no country, or no date, are counted as such)."""
+    import pandas as pd
+
+    def count(values: list[str], column: str) -> "pd.DataFrame":
+        counted: dict[str, int] = {}
+        for value in values:
+            counted[value] = counted.get(value, 0) + 1
+        return pd.DataFrame(sorted(counted.items()), columns=[column, "partnerships"])
+
+    return (count([r.foreign_country or "(no country named)" for r in rows], "country"),
+            count([r.date[:4] if r.date else "(no date)" for r in rows], "year"))
+
+
+def partnership_source_html(row, documents: dict) -> str:
+    """Each span a partnership is cited to, highlighted in the text around it."""
+    citations = [{"n": i, "source": c.source, "quote": c.quote, "start": c.start, "end": c.end,
+                  "title": documents.get(c.source, {}).get("title") or c.source,
+                  "publisher": documents.get(c.source, {}).get("publisher", ""),
+                  "date": documents.get(c.source, {}).get("date", "")}
+                 for i, c in enumerate(row.citations, 1)]
+    return sources_html({"citations": citations}, documents)
+
+
 def build_ui(use_service: Callable[[], ContextManager], feedback) -> "gr.Blocks":  # noqa: F821
     """The chat, sources panel, status line, examples, new-conversation and feedback.
 
@@ -182,38 +224,109 @@ def build_ui(use_service: Callable[[], ContextManager], feedback) -> "gr.Blocks"
         return [], [], "", "", [], ""
 
     with gr.Blocks(title="Ask the documents") as blocks:
-        gr.Markdown("### Ask the documents\nAnswers quote the passages they come from; "
-                    "click a [n] to see it.")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(height=460, sanitize_html=True, allow_tags=False,
-                                     render_markdown=True, label="Chat",
-                                     feedback_options=("Like", "Dislike"), elem_id="qa-chat")
-                status = gr.Markdown(elem_id="qa-status")
-                question = gr.Textbox(label="Question", placeholder="Ask in English or 中文…",
-                                      max_lines=4, elem_id="qa-question")
-                with gr.Row():
-                    send = gr.Button("Ask", variant="primary", elem_id="qa-ask")
-                    clear = gr.Button("New conversation", elem_id="qa-new")
-                comment = gr.Textbox(label="Comment (optional; saved with your thumbs up or down)",
-                                     max_lines=3)
-                try:
-                    with use_service() as service:
-                        examples = example_questions(service.settings.corpus_dir)
-                except QAError:
-                    examples = []
-                if examples:
-                    gr.Examples(examples=examples, inputs=question, label="Try")
-            with gr.Column(scale=2):
-                gr.Markdown("#### Sources")
-                sources = gr.HTML(elem_id="qa-sources")
-        chat = gr.State([])  # the messages shown, kept on the server
-        answers = gr.State([])
-        outputs = [chatbot, chat, sources, status, answers, question]
-        send.click(respond, [question, chat, answers], outputs, api_visibility="private")
-        question.submit(respond, [question, chat, answers], outputs, api_visibility="private")
-        clear.click(new_conversation, None, [chatbot, chat, sources, status, answers, comment],
-                    api_visibility="private")
-        chatbot.like(rate, [answers, comment], comment, api_visibility="private")
+        with gr.Tab("Chat", elem_id="qa-tab-chat"):
+            gr.Markdown("### Ask the documents\nAnswers quote the passages they come from; "
+                        "click a [n] to see it.")
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(height=460, sanitize_html=True, allow_tags=False,
+                                         render_markdown=True, label="Chat",
+                                         feedback_options=("Like", "Dislike"), elem_id="qa-chat")
+                    status = gr.Markdown(elem_id="qa-status")
+                    question = gr.Textbox(label="Question", placeholder="Ask in English or 中文…",
+                                          max_lines=4, elem_id="qa-question")
+                    with gr.Row():
+                        send = gr.Button("Ask", variant="primary", elem_id="qa-ask")
+                        clear = gr.Button("New conversation", elem_id="qa-new")
+                    comment = gr.Textbox(label="Comment (optional; saved with your thumbs up or down)",
+                                         max_lines=3)
+                    try:
+                        with use_service() as service:
+                            examples = example_questions(service.settings.corpus_dir)
+                    except QAError:
+                        examples = []
+                    if examples:
+                        gr.Examples(examples=examples, inputs=question, label="Try")
+                with gr.Column(scale=2):
+                    gr.Markdown("#### Sources")
+                    sources = gr.HTML(elem_id="qa-sources")
+            chat = gr.State([])  # the messages shown, kept on the server
+            answers = gr.State([])
+            outputs = [chatbot, chat, sources, status, answers, question]
+            send.click(respond, [question, chat, answers], outputs, api_visibility="private")
+            question.submit(respond, [question, chat, answers], outputs, api_visibility="private")
+            clear.click(new_conversation, None, [chatbot, chat, sources, status, answers, comment],
+                        api_visibility="private")
+            chatbot.like(rate, [answers, comment], comment, api_visibility="private")
+        with gr.Tab("Partnerships", elem_id="qa-tab-partnerships"):
+            _partnerships_tab(blocks, use_service)
         gr.api(ask_api, api_name="ask")
     return blocks
+
+
+def _partnerships_tab(blocks, use_service: Callable[[], ContextManager]) -> None:
+    """The partnership table: filters, the table, the quoted source of the row clicked, a CSV
+    download and charts by country and by year."""
+    import tempfile
+
+    import gradio as gr
+
+    from qa.errors import QAError
+    from qa.partnerships import KINDS, csv_text, rows_of, select
+
+    def show(country: str, institution: str, kind: str, year: str):
+        try:
+            with use_service() as service:
+                rows = select(rows_of(service.documents), country=country or None,
+                              institution=institution or None, kind=kind or None,
+                              year=year or None)
+        except QAError as exc:
+            raise gr.Error(str(exc)) from exc
+        folder = Path(tempfile.mkdtemp(prefix="qa-partnerships-"))
+        path = folder / "partnerships.csv"
+        path.write_text(csv_text(rows), encoding="utf-8")
+        by_country, by_year = partnership_counts(rows)
+        found = f"{len(rows)} partnership{'s' if len(rows) != 1 else ''}; click a row to see " \
+                "its source."
+        return (partnership_frame(rows), [r.to_dict() for r in rows], str(path), by_country,
+                by_year, found, "")
+
+    def open_source(shown: list, evt: gr.SelectData):
+        from qa.partnerships import Partnership
+
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if not isinstance(index, int) or not 0 <= index < len(shown or []):
+            return ""
+        with use_service() as service:
+            return partnership_source_html(Partnership.from_dict(shown[index]), service.documents)
+
+    gr.Markdown("### Partnerships\nEvery partnership the documents state, each with the passage "
+                "that states it.")
+    with gr.Row():
+        country = gr.Textbox(label="Country", placeholder="Russia, Russian, 俄罗斯",
+                             elem_id="qa-p-country")
+        institution = gr.Textbox(label="Institution", placeholder="words of a name",
+                                 elem_id="qa-p-institution")
+        kind = gr.Dropdown(choices=[("any", "")] + [(k.replace("_", " "), k) for k in KINDS],
+                           value="", label="Kind", elem_id="qa-p-kind")
+        year = gr.Textbox(label="Year", placeholder="2025", elem_id="qa-p-year")
+    with gr.Row():
+        apply = gr.Button("Filter", variant="primary", elem_id="qa-p-filter")
+        download = gr.DownloadButton("Download CSV", elem_id="qa-p-csv")
+    found = gr.Markdown(elem_id="qa-p-found")
+    table = gr.Dataframe(headers=list(TABLE_COLUMNS), interactive=False, wrap=True,
+                         elem_id="qa-p-table")
+    source = gr.HTML(elem_id="qa-p-source")
+    with gr.Row():
+        by_country = gr.BarPlot(x="country", y="partnerships", title="By country", y_lim=[0, None],
+                                elem_id="qa-p-by-country")
+        by_year = gr.BarPlot(x="year", y="partnerships", title="By year", y_lim=[0, None],
+                             elem_id="qa-p-by-year")
+    shown = gr.State([])
+    inputs = [country, institution, kind, year]
+    outputs = [table, shown, download, by_country, by_year, found, source]
+    apply.click(show, inputs, outputs, api_visibility="private")
+    for box in (country, institution, year):
+        box.submit(show, inputs, outputs, api_visibility="private")
+    table.select(open_source, shown, source, api_visibility="private")
+    blocks.load(show, inputs, outputs, api_visibility="private")
