@@ -280,6 +280,18 @@ def test_a_comparison_of_two_claims_checks_each_against_its_own_source(service):
     _quotes_are_exact(service, answer)
 
 
+def test_a_list_of_partnerships_comes_from_the_table_each_item_cited(service):
+    answer = service.ask("Which Russian universities partner with Chongqing institutions?")
+    for name in ("Far Eastern Federal University", "Novosibirsk State University",
+                 "Ulyanovsk State Technical University"):
+        assert name in answer.answer
+    assert "Otago" not in answer.answer and "Leicester" not in answer.answer
+    _quotes_are_exact(service, answer)
+    count = service.ask("How many joint institutions does Chongqing host?")
+    assert count.lead == "nine" and "The documents name" in count.answer  # stated, and named
+    _quotes_are_exact(service, count)
+
+
 def test_an_abbreviation_the_text_spells_out_is_answered(service):
     answer = service.ask("What does IoT stand for?")  # used, never spelt out
     assert answer.abstained

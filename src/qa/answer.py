@@ -14,6 +14,7 @@ from qa.ranking import Ranking
 from qa.retrieve import Retrieval, merge
 from qa.text import clause_spans, term_set, terms, trim_span, word_count
 from qa.types import Answer, Citation, Hit
+from qa.tabled import counts, table_answer
 from qa.verdicts import NO, YES, verdict
 
 FACTOID_WORDS, LIST_WORDS = 60, 120  # answer length budgets
@@ -414,9 +415,21 @@ def _refusal(q: Query, hits: list[Hit], min_score: float, ranking: Ranking) -> s
 
 
 def compose(q: Query, retrieval: Retrieval, documents: dict, min_score: float,
-            share: float = 1.0, ranking: Ranking | None = None) -> Answer:
+            share: float = 1.0, ranking: Ranking | None = None,
+            table: list | None = None) -> Answer:
     """Build the answer from the retrieval; abstain when no sentence scores `min_score`.
-    `share`: the part of the word budget this answer may use (one part of a question in two)."""
+    `share`: the part of the word budget this answer may use (one part of a question in two);
+    `table`: the partnership rows, which answer the list, count and yes/no questions about
+    partnerships that they can answer whole (qa.tabled)."""
+    tabled = table_answer(q, table, documents, retrieval.documents) if table else None
+    if tabled is not None:
+        if not counts(q):
+            return tabled
+        stated = compose(q, retrieval, documents, min_score, share, ranking)
+        if stated.abstained or not stated.lead:
+            return tabled
+        both = combine([stated, tabled], retrieval)  # the total a document states, and those named
+        return replace(both, lead=stated.lead)
     unknown = Answer(ABSTAIN_UNKNOWN.format(names=", ".join(f"“{n}”" for n in retrieval.unknown)),
                      True, [], retrieval.query, retrieval.documents)
     if retrieval.unknown and not q.polar:  # a yes/no question may be answered no (qa.verdicts)
@@ -477,7 +490,7 @@ def _verdict(q: Query, passage: Passage, documents: dict, ranking: Ranking) -> s
 
 
 def compose_parts(parts: list[tuple[Query, Retrieval]], documents: dict, min_score: float,
-                  ranking: Ranking | None = None) -> Answer:
+                  ranking: Ranking | None = None, table: list | None = None) -> Answer:
     """One answer to a question asked in parts, from each part's retrieval; the parts share one
     answer's length, and a later part, which asks something else, does not quote a passage an
     earlier one quoted."""
@@ -488,7 +501,7 @@ def compose_parts(parts: list[tuple[Query, Retrieval]], documents: dict, min_sco
         hits = [h for h in retrieval.hits
                 if (h.sentence.source, h.sentence.start, h.sentence.end) not in quoted]
         answers.append(compose(part, replace(retrieval, hits=hits), documents, min_score, share,
-                               ranking))
+                               ranking, table))
         quoted.update((c.source, c.start, c.end) for c in answers[-1].citations)
     return with_lead(combine(answers, merge([r for _, r in parts])))
 

@@ -17,6 +17,7 @@ from qa.errors import BadQuestion
 from qa.generate import generate, rewrite_query
 from qa.index import IndexReport, Progress, build_index, built_by_this_version, open_index
 from qa.llms import make_chat_model
+from qa.partnerships import rows_of
 from qa.prompts import ABSTAIN
 from qa.questions import Query, analyse, search_for
 from qa.ranking import Ranking
@@ -85,6 +86,7 @@ class QAService:
         self.store, manifest = open_index(settings.index_dir)
         self.documents = manifest["documents"]
         self.outdated = not built_by_this_version(manifest)
+        self.partnerships = rows_of(self.documents)
         self.embedder = embedder or make_embedder(settings)
         if multilingual is None and manifest["settings"].get("multilingual_model"):
             multilingual = make_multilingual(manifest["settings"]["multilingual_model"])
@@ -142,7 +144,7 @@ class QAService:
     def _compose(self, state: dict) -> dict:
         started = time.perf_counter()
         answer = compose_parts(state["parts"], self.documents, self.settings.min_score,
-                               self.ranking)
+                               self.ranking, self.partnerships)
         state["timings_ms"]["answer"] = (time.perf_counter() - started) * 1000
         return {**state, "answer": answer} if self.llm is not None else answer
 
