@@ -1,5 +1,6 @@
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,49 @@ def indexed_corpus(tmp_path_factory) -> dict:
     (root / "data").mkdir(exist_ok=True)
     return {"QA_CORPUS_DIR": str(root / "corpus"), "QA_INDEX_DIR": str(root / "index"),
             "QA_DATA_DIR": str(root / "data")}
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> Iterator[str]:
+    """A real `chroma run` on a loopback port, its data in a temporary folder; its URL. It is
+    stopped when the session ends, whatever the tests did."""
+    import subprocess
+    import time
+    import urllib.request
+
+    chroma = Path(sys.executable).parent / "chroma"
+    root = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(root / "chroma.log", "w")
+    proc = subprocess.Popen([str(chroma if chroma.exists() else "chroma"), "run", "--path",
+                             str(root / "data"), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (root / "chroma.log").read_text()
+            try:
+                with urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "chroma run did not start"
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture
+def server_settings(settings: Settings, chroma_server: str) -> Settings:
+    """The test's settings with the index on the Chroma server, under a name of its own."""
+    import uuid
+
+    return settings.model_copy(update={"chroma_url": chroma_server,
+                                       "chroma_index": f"t{uuid.uuid4().hex[:10]}"})

@@ -170,7 +170,8 @@ class QuestionLimits:
 class Following:
     """The service for the index's current generation, followed as `qa index` replaces it.
 
-    Each use reads index/CURRENT (a few bytes); when another generation is current, that use and
+    Each use reads the pointer (index/CURRENT, a few bytes, or the `current` record on a Chroma
+    server); when another generation is current, that use and
     every later one is answered from it, built with the models already loaded. The service it
     replaces answers the requests that began on it, then lets go of its generation (which the
     index frees then), so no request fails during the switch and no disk space is kept."""
@@ -181,6 +182,7 @@ class Following:
         self._service = service
         self._users: dict[int, int] = {}  # id(service) -> requests using it now
         self._failed = ""  # a generation that would not open: not tried again
+        self._generations = None  # where the index lives; its pointer is read at each request
         self._lock = threading.Lock()
 
     @contextmanager
@@ -208,14 +210,15 @@ class Following:
     def _current(self, retired: list):
         """The service for the current generation, built if need be; a service it replaces and
         no request uses goes to `retired`, to be closed."""
-        from qa.index import current_generation, generation_of, read_manifest
-        from qa.service import QAService
+        from qa.index import generation_of
+        from qa.service import QAService, make_generations
 
         old = self._service
         if self.fixed:
             return old
-        current = current_generation(self.settings.index_dir)
-        name = current.name if current else ""
+        if self._generations is None:
+            self._generations = make_generations(self.settings)
+        name = self._generations.current() or ""
         if old is not None and name in (generation_of(old.store), self._failed):
             return old
         if old is None:
@@ -224,7 +227,7 @@ class Following:
         else:
             new = None
             try:  # the models already loaded, where the new generation was built with them
-                built = read_manifest(current)["settings"] if current else {}
+                built = self._generations.manifest(name)["settings"] if name else {}
                 multilingual = old.retriever.multilingual
                 same = built.get("multilingual_model") == (multilingual.name if multilingual
                                                            else None)
