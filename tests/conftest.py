@@ -102,41 +102,62 @@ def indexed_corpus(tmp_path_factory) -> dict:
             "QA_DATA_DIR": str(root / "data")}
 
 
+class ChromaServer:
+    """A real `chroma run` on a loopback port, its data under `root`, stopped when the block
+    ends (whatever happened in it)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def __enter__(self) -> "ChromaServer":
+        import subprocess
+        import time
+        import urllib.request
+
+        chroma = Path(sys.executable).parent / "chroma"
+        self.log = open(self.root / "chroma.log", "w")
+        self.proc = subprocess.Popen(
+            [str(chroma if chroma.exists() else "chroma"), "run", "--path",
+             str(self.root / "data"), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert self.proc.poll() is None, (self.root / "chroma.log").read_text()
+                try:
+                    with urllib.request.urlopen(self.url + "/api/v2/heartbeat", timeout=2):
+                        return self
+                except OSError:
+                    assert time.monotonic() < deadline, "chroma run did not start"
+                    time.sleep(0.2)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory) -> Iterator[str]:
-    """A real `chroma run` on a loopback port, its data in a temporary folder; its URL. It is
-    stopped when the session ends, whatever the tests did."""
-    import subprocess
-    import time
-    import urllib.request
-
-    chroma = Path(sys.executable).parent / "chroma"
-    root = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(root / "chroma.log", "w")
-    proc = subprocess.Popen([str(chroma if chroma.exists() else "chroma"), "run", "--path",
-                             str(root / "data"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (root / "chroma.log").read_text()
-            try:
-                with urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "chroma run did not start"
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    """The URL of a Chroma server shared by the session's tests (each names its own index)."""
+    with ChromaServer(tmp_path_factory.mktemp("chroma-server")) as server:
+        yield server.url
 
 
 @pytest.fixture

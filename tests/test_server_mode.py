@@ -19,7 +19,7 @@ from qa.index import open_index
 from qa.service import QAService, make_generations, run_index
 from qa.store import COLLECTIONS, server_client
 
-from conftest import Server, free_port, qa_command
+from conftest import ChromaServer, Server, free_port, qa_command
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 QUESTION = "Which UK university did Chongqing Medical University set up a joint college with?"
@@ -205,6 +205,31 @@ class _TokenProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def test_a_server_that_stops_during_a_run_is_named_and_changes_nothing(settings, fake_embedder,
+                                                                       tmp_path):
+    with ChromaServer(tmp_path) as server:
+        settings = settings.model_copy(update={"chroma_url": server.url})
+        calls = []
+
+        class StopsTheServer:  # the hashing embedder, stopping the server at its second batch
+            name = fake_embedder.name
+
+            def embed(self, texts):
+                calls.append(len(texts))
+                if len(calls) == 2:
+                    server.proc.kill()
+                    server.proc.wait()
+                return fake_embedder.embed(texts)
+
+        with pytest.raises(ConfigError) as raised:
+            run_index(settings, StopsTheServer(), multilingual=None)
+        assert server.url in str(raised.value) and "chroma run" in str(raised.value)
+    with ChromaServer(tmp_path) as again:  # the same data, on another port: nothing current
+        settings = settings.model_copy(update={"chroma_url": again.url})
+        assert make_generations(settings).current() is None
+        assert len(run_index(settings, fake_embedder, multilingual=None).added) == 5
 
 
 def test_headers_tenant_and_database_reach_a_server_behind_auth(server_settings, fake_embedder,

@@ -237,6 +237,7 @@ LOCK_BEAT_S = 10.0  # how often a run says it is still alive
 LOCK_STALE_S = 60.0  # a lock not renewed for this long was left by a run that died
 _PLACEHOLDER = [1.0]  # Chroma stores a vector with every record; the bookkeeping needs none
 _GENERATION = re.compile(r"gen-\d{8}T\d{6}-[0-9a-f]{8}")
+_RUNNING: set[str] = set()  # the tokens of the locks this process's runs hold now
 
 
 def _reaching(method):
@@ -320,6 +321,8 @@ class ServerGenerations:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
+        import httpx
+
         me = {"host": socket.gethostname(), "pid": os.getpid(), "token": uuid.uuid4().hex}
         held = self._record("lock")
         if held and held.get("token") and not _stale(held):
@@ -330,20 +333,30 @@ class ServerGenerations:
         held = self._record("lock")  # the one whose lock was written last goes on
         if not held or held.get("token") != me["token"]:
             raise IndexBusy(f"another `qa index` run is updating {self.where}; wait for it")
+        _RUNNING.add(me["token"])
         stop = threading.Event()
 
         def beat() -> None:
             while not stop.wait(LOCK_BEAT_S):
-                self._put("lock", {**me, "beat": time.time()})
+                try:
+                    self._put("lock", {**me, "beat": time.time()})
+                except Exception:  # the run itself meets the failure, and says what it is
+                    pass
 
         beating = threading.Thread(target=beat, daemon=True)
         beating.start()
         try:
             yield
+        except httpx.TransportError as exc:  # the server went away during the run
+            raise unreachable(self.url, exc) from exc
         finally:
+            _RUNNING.discard(me["token"])
             stop.set()
             beating.join()
-            self._put("lock", {"token": "", "host": "", "pid": 0, "beat": time.time()})
+            try:
+                self._put("lock", {"token": "", "host": "", "pid": 0, "beat": time.time()})
+            except httpx.TransportError:  # left to go stale; the error that matters is above
+                pass
 
     @_reaching
     def names(self) -> set[str]:
@@ -423,6 +436,8 @@ def _stale(lock: dict) -> bool:
     if time.time() - float(lock.get("beat", 0)) > LOCK_STALE_S:
         return True
     if lock.get("host") == socket.gethostname():
+        if int(lock["pid"]) == os.getpid():  # a run of this process that ended without release
+            return lock.get("token") not in _RUNNING
         try:
             os.kill(int(lock["pid"]), 0)
         except ProcessLookupError:
