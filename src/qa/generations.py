@@ -400,6 +400,9 @@ class ServerGenerations:
                                 "it was being copied; run `qa index` again")
             try:
                 store.copy_from(old, leave_out)
+            except BaseException:
+                store.close()
+                raise
             finally:
                 old.close()
         return name, store
