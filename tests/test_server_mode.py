@@ -154,6 +154,13 @@ def test_an_unreachable_server_is_named_with_what_to_run(settings, tmp_path):
         run = subprocess.run(qa_command() + command, env=env, capture_output=True, text=True)
         assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
         assert url in run.stderr and "chroma run --path DIR" in run.stderr
+    from fastapi.testclient import TestClient
+
+    from qa.api import create_app
+
+    api = TestClient(create_app(down, with_ui=False))  # a server that cannot be reached: 503
+    for response in (api.get("/api/health"), api.post("/api/ask", json={"question": QUESTION})):
+        assert response.status_code == 503 and url in response.json()["error"]
     with pytest.raises(ConfigError, match="http://HOST:PORT"):
         make_generations(settings.model_copy(update={"chroma_url": "localhost:8000"})).current()
 

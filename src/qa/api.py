@@ -23,7 +23,7 @@ from fastapi import Request
 from pydantic import BaseModel, Field, ValidationError
 
 from qa.config import Settings
-from qa.errors import BadQuestion, IndexMissing, QAError
+from qa.errors import BadQuestion, IndexMissing, QAError, StoreUnreachable
 from qa.guard import GRADIO_PREFIX, BodyGuard, RateLimiter, Refusal, client_of, gradio_call
 
 log = logging.getLogger("qa.api")
@@ -50,7 +50,8 @@ ERRORS = {400: {"model": ErrorBody, "description": "An empty question, one over 
           429: {"model": ErrorBody, "description": "Over QA_RATE_LIMIT_PER_MINUTE questions a "
                 "minute from this client, through this API and the Gradio chat and API "
                 "together"},
-          503: {"model": ErrorBody, "description": "No index yet: run `qa index`"}}
+          503: {"model": ErrorBody, "description": "No index yet (run `qa index`), or the "
+                "Chroma server of QA_CHROMA_URL cannot be reached"}}
 
 
 class AskRequest(BaseModel):
@@ -319,7 +320,7 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
                 answer = service.ask(body.question, [t.model_dump() for t in body.history])
         except BadQuestion as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        except IndexMissing as exc:
+        except (IndexMissing, StoreUnreachable) as exc:
             return JSONResponse({"error": str(exc)}, 503)
         except QAError as exc:
             return JSONResponse({"error": str(exc)}, 422)
@@ -355,7 +356,7 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
         try:
             with services.use() as service:
                 stats = {**service.stats(), "generation": services.generation(service)}
-        except IndexMissing as exc:
+        except (IndexMissing, StoreUnreachable) as exc:
             return JSONResponse({"ready": False, "error": str(exc)}, 503)
         return {"ready": True, **stats}
 

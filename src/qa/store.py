@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import ConfigError
+from qa.errors import ConfigError, StoreUnreachable
 
 # *_ml: the multilingual vectors; runs of clauses of long sentences have theirs apart, so that
 # searching whole sentences needs no filter. contexts: a whole sentence read after the one
@@ -54,9 +54,9 @@ def server_client(url: str, tenant: str = "default_tenant", database: str = "def
         raise unreachable(url, exc) from exc
 
 
-def unreachable(url: str, exc: BaseException) -> ConfigError:
+def unreachable(url: str, exc: BaseException) -> StoreUnreachable:
     reason = str(exc).strip() or type(exc).__name__
-    return ConfigError(
+    return StoreUnreachable(
         f"cannot use the Chroma server at {url} ({reason}). Start one with "
         "`chroma run --path DIR --host HOST --port PORT`, check QA_CHROMA_TENANT, "
         "QA_CHROMA_DATABASE and QA_CHROMA_HEADERS, or unset QA_CHROMA_URL to keep the index "
