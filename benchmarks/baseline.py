@@ -21,7 +21,7 @@ from qa.embedders import SentenceTransformerEmbedder
 from qa.evaluation import dataset_to_corpus, half_of, load_cases, metrics, run_cases
 from qa.ingest import list_corpus, load_document
 from qa.service import QAService, run_index
-from qa.store import ChromaStore
+from qa.store import ChromaStore, folder_client
 from qa.types import Answer, Citation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ class TutorialPipeline:
 
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
         self.embedder = SentenceTransformerEmbedder()
-        self.store = ChromaStore(index_dir)
+        self.store = ChromaStore(folder_client(index_dir))
         ids, texts, metas = [], [], []
         for path in list_corpus(corpus_dir):
             doc = load_document(path, corpus_dir)

@@ -1,5 +1,6 @@
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,70 @@ def indexed_corpus(tmp_path_factory) -> dict:
     (root / "data").mkdir(exist_ok=True)
     return {"QA_CORPUS_DIR": str(root / "corpus"), "QA_INDEX_DIR": str(root / "index"),
             "QA_DATA_DIR": str(root / "data")}
+
+
+class ChromaServer:
+    """A real `chroma run` on a loopback port, its data under `root`, stopped when the block
+    ends (whatever happened in it)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def __enter__(self) -> "ChromaServer":
+        import subprocess
+        import time
+        import urllib.request
+
+        chroma = Path(sys.executable).parent / "chroma"
+        self.log = open(self.root / "chroma.log", "w")
+        self.proc = subprocess.Popen(
+            [str(chroma if chroma.exists() else "chroma"), "run", "--path",
+             str(self.root / "data"), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert self.proc.poll() is None, (self.root / "chroma.log").read_text()
+                try:
+                    with urllib.request.urlopen(self.url + "/api/v2/heartbeat", timeout=2):
+                        return self
+                except OSError:
+                    assert time.monotonic() < deadline, "chroma run did not start"
+                    time.sleep(0.2)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> Iterator[str]:
+    """The URL of a Chroma server shared by the session's tests (each names its own index)."""
+    with ChromaServer(tmp_path_factory.mktemp("chroma-server")) as server:
+        yield server.url
+
+
+@pytest.fixture
+def server_settings(settings: Settings, chroma_server: str) -> Settings:
+    """The test's settings with the index on the Chroma server, under a name of its own."""
+    import uuid
+
+    return settings.model_copy(update={"chroma_url": chroma_server,
+                                       "chroma_index": f"t{uuid.uuid4().hex[:10]}"})

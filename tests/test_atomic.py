@@ -11,7 +11,7 @@ import pytest
 
 from qa.config import Settings
 from qa.index import current_generation
-from qa.service import QAService, run_index
+from qa.service import QAService, make_generations, run_index
 
 from conftest import SEED_CORPUS, qa_command
 
@@ -19,17 +19,31 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 QUESTION = "Which UK university did Chongqing Medical University set up a joint college with?"
 
 
-def _wait_until_embedding(progress_log, index_dir, current, proc, timeout=120.0):
+def _wait_until_embedding(progress_log, new_generations, proc, timeout=120.0):
     """Wait until the run has written a new generation and embedded some passages into it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "indexing ended before it could be interrupted"
         started = re.search(r"\| ([1-9]\d*)/(\d+) ", progress_log.read_text())
         if started and int(started.group(1)) < int(started.group(2)):
-            assert [p for p in index_dir.glob("gen-*") if p != current]
+            assert new_generations()
             return
         time.sleep(0.05)
     raise AssertionError("indexing never started embedding")
+
+
+def _add_extra_documents(corpus) -> None:
+    for i in range(60):
+        sentences = " ".join(f"Extra note {i}.{j} describes exchange visit number {j} of college {i}."
+                             for j in range(20))
+        (corpus / f"extra-{i:02d}.txt").write_text(sentences)
+
+
+def _start_index_run(env, progress_log):
+    with open(progress_log, "w") as log:
+        # as from a terminal: a shell's background job would start it with Ctrl-C ignored
+        return subprocess.Popen(qa_command() + ["index"], env=env, stdout=log, stderr=log,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
@@ -42,18 +56,13 @@ def test_killed_index_run_changes_nothing_and_the_next_run_completes(tmp_path, s
     before = reader.ask(QUESTION)
     reader.close()
 
-    for i in range(60):
-        sentences = " ".join(f"Extra note {i}.{j} describes exchange visit number {j} of college {i}."
-                             for j in range(20))
-        (settings.corpus_dir / f"extra-{i:02d}.txt").write_text(sentences)
+    _add_extra_documents(settings.corpus_dir)
     env = {**os.environ, "QA_CORPUS_DIR": str(settings.corpus_dir),
            "QA_INDEX_DIR": str(settings.index_dir)}
     progress_log = tmp_path / "progress.log"
-    with open(progress_log, "w") as log:
-        # as from a terminal: a shell's background job would start it with Ctrl-C ignored
-        proc = subprocess.Popen(qa_command() + ["index"], env=env, stdout=log, stderr=log,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    _wait_until_embedding(progress_log, settings.index_dir, before_generation, proc)
+    proc = _start_index_run(env, progress_log)
+    _wait_until_embedding(progress_log, lambda: [p for p in settings.index_dir.glob("gen-*")
+                                                 if p != before_generation], proc)
     proc.send_signal(sig)
     proc.wait(timeout=120)  # Ctrl-C lands between embedding calls, which a loaded machine slows
 
@@ -74,3 +83,44 @@ def test_killed_index_run_changes_nothing_and_the_next_run_completes(tmp_path, s
     after_kill.close()
     assert [p.name for p in settings.index_dir.glob("gen-*")] == [current.name]
     assert QAService(settings).stats()["documents"] == 65
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_on_a_chroma_server_a_killed_run_changes_nothing_and_the_next_run_completes(
+        tmp_path, chroma_server, sig):
+    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
+                        chroma_url=chroma_server, chroma_index=f"atomic-{sig.name.lower()}")
+    generations = make_generations(settings)
+    run_index(settings)
+    before_generation = generations.current()
+    reader = QAService(settings)
+    before = reader.ask(QUESTION)
+    reader.close()
+
+    _add_extra_documents(settings.corpus_dir)
+    env = {**os.environ, "QA_CORPUS_DIR": str(settings.corpus_dir),
+           "QA_INDEX_DIR": str(settings.index_dir), "QA_CHROMA_URL": chroma_server,
+           "QA_CHROMA_INDEX": settings.chroma_index}
+    progress_log = tmp_path / "progress.log"
+    proc = _start_index_run(env, progress_log)
+    _wait_until_embedding(progress_log, lambda: generations.names() - {before_generation}, proc)
+    proc.send_signal(sig)
+    proc.wait(timeout=120)
+
+    assert generations.current() == before_generation
+    after_kill = QAService(settings)
+    assert after_kill.stats()["documents"] == 5
+    answer = after_kill.ask(QUESTION)
+    assert (answer.answer, answer.citations) == (before.answer, before.citations)
+
+    finished = subprocess.run(qa_command() + ["index"], env=env, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert "60 added, 0 updated, 0 removed, 5 unchanged documents" in finished.stdout
+    # the killed run's generation is gone; the one before is kept for the readers still on it
+    current = generations.current()
+    assert generations.names() == {before_generation, current}
+    assert after_kill.ask(QUESTION).answer == before.answer
+    after_kill.close()
+    assert QAService(settings).stats()["documents"] == 65
+    assert not settings.index_dir.exists(), "a server index keeps nothing in the folder"

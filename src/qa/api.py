@@ -24,7 +24,7 @@ from fastapi import Query, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from qa.config import Settings
-from qa.errors import BadQuestion, IndexMissing, QAError
+from qa.errors import BadQuestion, IndexMissing, QAError, StoreUnreachable
 from qa.guard import GRADIO_PREFIX, BodyGuard, RateLimiter, Refusal, client_of, gradio_call
 
 log = logging.getLogger("qa.api")
@@ -51,7 +51,8 @@ ERRORS = {400: {"model": ErrorBody, "description": "An empty question, one over 
           429: {"model": ErrorBody, "description": "Over QA_RATE_LIMIT_PER_MINUTE questions a "
                 "minute from this client, through this API and the Gradio chat and API "
                 "together"},
-          503: {"model": ErrorBody, "description": "No index yet: run `qa index`"}}
+          503: {"model": ErrorBody, "description": "No index yet (run `qa index`), or the "
+                "Chroma server of QA_CHROMA_URL cannot be reached"}}
 
 
 class AskRequest(BaseModel):
@@ -199,7 +200,8 @@ class QuestionLimits:
 class Following:
     """The service for the index's current generation, followed as `qa index` replaces it.
 
-    Each use reads index/CURRENT (a few bytes); when another generation is current, that use and
+    Each use reads the pointer (index/CURRENT, a few bytes, or the `current` record on a Chroma
+    server); when another generation is current, that use and
     every later one is answered from it, built with the models already loaded. The service it
     replaces answers the requests that began on it, then lets go of its generation (which the
     index frees then), so no request fails during the switch and no disk space is kept."""
@@ -210,6 +212,7 @@ class Following:
         self._service = service
         self._users: dict[int, int] = {}  # id(service) -> requests using it now
         self._failed = ""  # a generation that would not open: not tried again
+        self._generations = None  # where the index lives; its pointer is read at each request
         self._lock = threading.Lock()
 
     @contextmanager
@@ -237,14 +240,15 @@ class Following:
     def _current(self, retired: list):
         """The service for the current generation, built if need be; a service it replaces and
         no request uses goes to `retired`, to be closed."""
-        from qa.index import current_generation, generation_of, read_manifest
-        from qa.service import QAService
+        from qa.index import generation_of
+        from qa.service import QAService, make_generations
 
         old = self._service
         if self.fixed:
             return old
-        current = current_generation(self.settings.index_dir)
-        name = current.name if current else ""
+        if self._generations is None:
+            self._generations = make_generations(self.settings)
+        name = self._generations.current() or ""
         if old is not None and name in (generation_of(old.store), self._failed):
             return old
         if old is None:
@@ -253,7 +257,7 @@ class Following:
         else:
             new = None
             try:  # the models already loaded, where the new generation was built with them
-                built = read_manifest(current)["settings"] if current else {}
+                built = self._generations.manifest(name)["settings"] if name else {}
                 multilingual = old.retriever.multilingual
                 same = built.get("multilingual_model") == (multilingual.name if multilingual
                                                            else None)
@@ -345,7 +349,7 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
                 answer = service.ask(body.question, [t.model_dump() for t in body.history])
         except BadQuestion as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        except IndexMissing as exc:
+        except (IndexMissing, StoreUnreachable) as exc:
             return JSONResponse({"error": str(exc)}, 503)
         except QAError as exc:
             return JSONResponse({"error": str(exc)}, 422)
@@ -381,7 +385,7 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
         try:
             with services.use() as service:
                 stats = {**service.stats(), "generation": services.generation(service)}
-        except IndexMissing as exc:
+        except (IndexMissing, StoreUnreachable) as exc:
             return JSONResponse({"ready": False, "error": str(exc)}, 503)
         return {"ready": True, **stats}
 

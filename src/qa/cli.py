@@ -66,7 +66,7 @@ def main(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None,
 def index(ctx: click.Context) -> None:
     """Build or update the index from the corpus folder (only changed files are re-embedded)."""
     from qa.errors import QAError
-    from qa.service import run_index
+    from qa.service import make_generations, run_index
 
     settings = _settings(ctx)
     update, close = _progress_bar("embedding", "passage")
@@ -85,7 +85,7 @@ def index(ctx: click.Context) -> None:
     click.echo(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
         f"{len(report.unchanged)} unchanged documents; {report.documents} documents and "
-        f"{report.chunks} chunks in {settings.index_dir}/ "
+        f"{report.chunks} chunks in {make_generations(settings).where} "
         f"({report.chunks_embedded} chunks embedded) in {report.seconds:.1f} s{left_out}"
     )
 
@@ -278,10 +278,11 @@ def eval_command(ctx: click.Context, files: tuple[Path, ...], out: Path, dataset
                  max_answer_words: int | None, half: str) -> None:
     """Score answers on eval sets (JSON Lines FILES, or a public --dataset) and write a report."""
     import tempfile
+    import uuid
 
     from qa import evaluation
     from qa.errors import QAError
-    from qa.service import QAService, run_index
+    from qa.service import QAService, make_generations, run_index
 
     gates_min = _parse_gates(minimums, "--min")
     gates_max = _parse_gates(maximums, "--max")
@@ -290,24 +291,34 @@ def eval_command(ctx: click.Context, files: tuple[Path, ...], out: Path, dataset
     settings = _settings(ctx)
     try:
         with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
+            temporary = None  # the dataset's own index, removed at the end
             if dataset is not None:
                 cases = evaluation.dataset_to_corpus(dataset, Path(tmp) / "corpus")
+                # a temporary folder, or a temporary index on the Chroma server
                 settings = settings.model_copy(
-                    update={"corpus_dir": Path(tmp) / "corpus", "index_dir": Path(tmp) / "index"})
-                update, close = _progress_bar("indexing", "passage")
-                try:
-                    run_index(settings, on_progress=update)
-                finally:
-                    close()
+                    update={"corpus_dir": Path(tmp) / "corpus", "index_dir": Path(tmp) / "index",
+                            "chroma_index": f"eval-{uuid.uuid4().hex[:12]}"})
+                temporary = make_generations(settings)
             else:
                 cases = evaluation.load_cases(files)
-            cases = evaluation.select_half(cases, half)
-            service = QAService(settings)
-            update, close = _progress_bar("asking", "case")
             try:
-                results = evaluation.run_cases(service.ask, cases, update, max_answer_words)
+                if temporary is not None:
+                    update, close = _progress_bar("indexing", "passage")
+                    try:
+                        run_index(settings, on_progress=update)
+                    finally:
+                        close()
+                cases = evaluation.select_half(cases, half)
+                service = QAService(settings)
+                update, close = _progress_bar("asking", "case")
+                try:
+                    results = evaluation.run_cases(service.ask, cases, update, max_answer_words)
+                finally:
+                    close()
+                    service.close()
             finally:
-                close()
+                if temporary is not None:
+                    temporary.remove()
     except QAError as exc:
         raise click.ClickException(str(exc)) from exc
     overall = evaluation.metrics(results)

@@ -12,7 +12,24 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
 
     corpus_dir: Path = Field(Path("corpus"), description="Folder of source documents to index.")
-    index_dir: Path = Field(Path("index"), description="Folder where the Chroma index is kept.")
+    index_dir: Path = Field(Path("index"), description="Folder where the Chroma index is kept "
+                            "(unused with QA_CHROMA_URL).")
+    chroma_url: str = Field(
+        "", description="A Chroma server to keep the index on instead of QA_INDEX_DIR: "
+        "http://HOST:PORT (or https://…), e.g. one started by `chroma run`; empty: the folder."
+    )
+    chroma_index: str = Field(
+        "qa", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$",
+        description="Name of the index on the Chroma server (its collections are named "
+        "after it), so that several indexes can share one database.",
+    )
+    chroma_tenant: str = Field("default_tenant", description="Chroma tenant on the server.")
+    chroma_database: str = Field("default_database", description="Chroma database on the server.")
+    chroma_headers: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='HTTP headers sent with every request to the Chroma server, as JSON, e.g. '
+        '{"x-chroma-token": "…"} or {"Authorization": "Bearer …"} for a server behind auth.',
+    )
     embedding_model: str = Field(
         "all-MiniLM-L6-v2",
         description="sentence-transformers model name or path; the default loads from the "

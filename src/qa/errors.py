@@ -21,6 +21,10 @@ class ConfigError(QAError):
     """A setting has a value the program cannot use."""
 
 
+class StoreUnreachable(ConfigError):
+    """The Chroma server of QA_CHROMA_URL cannot be reached or refuses the requests."""
+
+
 class DocumentError(QAError):
     """A corpus file cannot be read; indexing skips it and goes on."""
 

@@ -1,37 +1,23 @@
 """Build and update the index: incremental by content hash, atomic by generation swap.
 
-Layout of the index folder::
-
-    CURRENT          name of the generation that answers questions
-    gen-<id>/        a whole index: chroma/ (vectors) and manifest.json (documents)
-      .readers       each reader of the generation holds a shared lock on it
-    .lock            held by the one indexing run allowed at a time
-
-A run copies the current generation, applies its changes to the copy and only then
-rewrites CURRENT (write, fsync, rename). A run killed at any point leaves CURRENT, and
-so the answers, as they were; the next run deletes the unfinished copy and starts over.
-
-A generation that is no longer current is deleted only once no reader holds it: a run
-deletes those no one reads, and the last reader to leave one (a server that moved on to
-the new generation) deletes it then.
+A run writes a new generation (a copy of the current one with its changes applied) aside, and
+only then makes it current (generations.py: a folder under QA_INDEX_DIR, or collections on a
+Chroma server). A run killed at any point leaves the current generation, and so the answers, as
+they were; the next run deletes the unfinished one and starts over.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import shutil
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from qa.embedders import Embedder
 from qa.errors import DocumentError, IndexBusy, IndexMissing
+# current_generation, read_manifest and _lock: a folder index's own, imported from here before
+from qa.generations import (FolderGenerations, Generations, _lock,  # noqa: F401
+                            current_generation, read_manifest)
 from qa.ingest import (LONG_SENTENCE_WORDS, chunk_document, file_hash, list_corpus,
                        load_document, sentences_of)
 from qa.partnerships import of_document as extract_partnerships
@@ -39,8 +25,6 @@ from qa.store import COLLECTIONS, ChromaStore
 from qa.text import word_count
 from qa.types import SourceDoc
 
-MANIFEST = "manifest.json"
-READERS = ".readers"
 # Bump whenever what is stored changes: the collections, or the cleaning and splitting rules that
 # make the text (an index of another version is rebuilt whole by the next `qa index`). 2: runs of
 # clauses of long sentences; 3: their USE vectors apart; 4: sentences read after the one before
@@ -80,138 +64,50 @@ def built_by_this_version(manifest: dict) -> bool:
     return built.get("format") == FORMAT_VERSION
 
 
-def current_generation(index_dir: Path) -> Path | None:
-    """The generation folder that answers questions now, or None before the first build."""
-    try:
-        name = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    path = index_dir / name
-    return path if name and (path / MANIFEST).exists() else None
+def _generations(where: Path | Generations) -> Generations:
+    return FolderGenerations(where) if isinstance(where, Path) else where
 
 
-def read_manifest(generation: Path) -> dict:
-    return json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+def open_index(where: Path | Generations) -> tuple[ChromaStore, dict]:
+    """The store and manifest of the current generation (of the folder, or of `where`);
+    IndexMissing if there is none.
 
-
-def open_index(index_dir: Path) -> tuple[ChromaStore, dict]:
-    """The store and manifest of the current generation; IndexMissing if there is none.
-
-    The store holds a reader's lease on its generation until it is closed: no `qa index` run
-    deletes the generation under it, and closing it frees a generation no longer current."""
-    for _ in range(100):  # each turn: CURRENT moved on, and its old generation went, meanwhile
-        generation = current_generation(index_dir)
-        if generation is None:
+    The store is a reader's until it is closed: no `qa index` run removes its generation under
+    it while it is open (on a server, see ServerGenerations for the rule)."""
+    generations = _generations(where)
+    for _ in range(100):  # each turn: the pointer moved on, and its old generation went, meanwhile
+        name = generations.current()
+        if name is None:
             raise IndexMissing(
-                f"No index in {index_dir}/. Build it with `qa index` (documents are read from "
-                "QA_CORPUS_DIR, default corpus/)."
+                f"No index in {generations.where}. Build it with `qa index` (documents are read "
+                "from QA_CORPUS_DIR, default corpus/)."
             )
-        lease = _lease(generation)
-        if lease is None:
+        store = generations.open(name)
+        if store is None:
             continue
         try:
-            manifest = read_manifest(generation)
+            manifest = generations.manifest(name)
             if not manifest["documents"]:
                 raise IndexMissing(
-                    f"The index in {index_dir}/ holds no documents. Put files in the corpus "
-                    "folder and run `qa index`."
+                    f"The index in {generations.where} holds no documents. Put files in the "
+                    "corpus folder and run `qa index`."
                 )
-            return ChromaStore(generation / "chroma",
-                               on_close=lambda: _leave(index_dir, generation, lease)), manifest
+            return store, manifest
         except BaseException:
-            lease.close()
+            store.close()
             raise
-    raise IndexBusy(f"the index in {index_dir}/ changes faster than it can be opened; try again")
+    raise IndexBusy(f"the index in {generations.where} changes faster than it can be opened; "
+                    "try again")
 
 
 def generation_of(store: ChromaStore) -> str:
     """The name of the generation a store opened by `open_index` reads."""
-    return store.path.parent.name
-
-
-def _lease(generation: Path) -> BinaryIO | None:
-    """A reader's shared lock on the generation, held until the file is closed (or collected
-    with the store that holds it), or None when the generation was deleted before the lock was
-    held."""
-    try:
-        lease = open(generation / READERS, "rb")
-    except FileNotFoundError:
-        if not (generation / MANIFEST).exists():
-            return None
-        lease = open(generation / READERS, "ab+")  # a generation built before leases
-    fcntl.flock(lease.fileno(), fcntl.LOCK_SH)  # waits while a run deletes it
-    try:
-        held = os.fstat(lease.fileno()).st_ino == os.stat(generation / READERS).st_ino
-    except FileNotFoundError:
-        held = False
-    if not held:
-        lease.close()
-        return None
-    return lease
-
-
-def _leave(index_dir: Path, generation: Path, lease: BinaryIO) -> None:
-    """Let go of a reader's lease; the last reader of a generation no longer current frees it."""
-    lease.close()
-    if current_generation(index_dir) != generation:
-        _free(generation)
-
-
-def _free(generation: Path) -> bool:
-    """Delete a generation no reader holds; False (and nothing deleted) while one does."""
-    try:
-        lock = open(generation / READERS, "rb")
-    except FileNotFoundError:
-        lock = None  # an unfinished copy, or a generation built before leases
-    try:
-        if lock is not None:
-            try:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False
-        shutil.rmtree(generation, ignore_errors=True)
-        return True
-    finally:
-        if lock is not None:
-            lock.close()
-
-
-@contextmanager
-def _lock(index_dir: Path) -> Iterator[None]:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IndexBusy(f"another `qa index` run is updating {index_dir}/; wait for it") from exc
-        yield
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def _remove_other_generations(index_dir: Path, keep: Path | None) -> None:
-    """Delete every generation but `keep` that no reader holds (the last reader of one that
-    is held deletes it when it leaves)."""
-    for path in index_dir.glob("gen-*"):
-        if path != keep:
-            _free(path)
+    return store.generation
 
 
 def build_index(
     corpus_dir: Path,
-    index_dir: Path,
+    where: Path | Generations,
     embedder: Embedder,
     chunk_chars: int,
     chunk_overlap: int,
@@ -242,10 +138,11 @@ def build_index(
         if on_warning:
             on_warning(warning)
 
-    with _lock(index_dir):
-        old = current_generation(index_dir)
-        _remove_other_generations(index_dir, keep=old)  # leftovers of a killed run
-        manifest = read_manifest(old) if old else None
+    generations = _generations(where)
+    with generations.lock():
+        generations.tidy()  # leftovers of a killed run
+        old = generations.current()
+        manifest = generations.manifest(old) if old else None
         if manifest is None or manifest["settings"] != settings:
             old, known = None, {}
         else:
@@ -281,7 +178,7 @@ def build_index(
         documents = {k: v for k, v in known.items()
                      if k not in report.removed and k not in report.updated}
         if report.changed or old is None:
-            documents.update(_apply_changes(index_dir, old, known, report, docs,
+            documents.update(_apply_changes(generations, old, known, report, docs,
                                             (embedder, multilingual), settings, documents,
                                             chunk_chars, chunk_overlap, on_progress))
         report.documents = len(documents)
@@ -290,21 +187,17 @@ def build_index(
     return report
 
 
-def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: IndexReport,
+def _apply_changes(generations: Generations, old: str | None, known: dict, report: IndexReport,
                    docs: list[SourceDoc], embedders: tuple[Embedder, Embedder | None],
                    settings: dict, kept: dict,
                    chunk_chars: int, chunk_overlap: int,
                    on_progress: Progress | None) -> dict:
     """Write a new generation holding `kept` plus `docs`, then make it current."""
-    new = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    if old is not None:
-        shutil.copytree(old, new)
-    else:
-        new.mkdir(parents=True)
-    (new / READERS).touch()
-    store = ChromaStore(new / "chroma")
+    gone = report.removed + report.updated
+    new, store = generations.begin(old, {id_ for source in gone for id_ in
+                                         known[source]["chunk_ids"] + known[source]["sentence_ids"]})
     try:
-        for source in report.removed + report.updated:
+        for source in gone:
             store.delete("chunks", known[source]["chunk_ids"])
             store.delete("sentences", known[source]["sentence_ids"])
             store.delete("sentences_ml", known[source]["sentence_ids"])
@@ -353,8 +246,5 @@ def _apply_changes(index_dir: Path, old: Path | None, known: dict, report: Index
                 on_progress(start + len(batch), len(rows))
     finally:
         store.close()
-    manifest = {"settings": settings, "documents": {**kept, **added}}
-    _write_atomically(new / MANIFEST, json.dumps(manifest, ensure_ascii=False))
-    _write_atomically(index_dir / "CURRENT", new.name)
-    _remove_other_generations(index_dir, keep=new)
+    generations.commit(new, {"settings": settings, "documents": {**kept, **added}})
     return added

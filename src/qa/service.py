@@ -15,6 +15,7 @@ from qa.config import Settings
 from qa.embedders import Embedder, SentenceTransformerEmbedder, make_multilingual
 from qa.errors import BadQuestion
 from qa.generate import generate, rewrite_query
+from qa.generations import FolderGenerations, Generations, ServerGenerations
 from qa.index import IndexReport, Progress, build_index, built_by_this_version, open_index
 from qa.llms import make_chat_model
 from qa.partnerships import rows_of
@@ -74,6 +75,19 @@ def make_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(settings.embedding_model)
 
 
+def make_generations(settings: Settings) -> Generations:
+    """Where the index lives: the Chroma server of QA_CHROMA_URL, or else QA_INDEX_DIR."""
+    if not settings.chroma_url:
+        return FolderGenerations(settings.index_dir)
+    from qa.store import server_client
+
+    headers = {k: v.get_secret_value() for k, v in settings.chroma_headers.items()}
+    return ServerGenerations(
+        lambda: server_client(settings.chroma_url, settings.chroma_tenant,
+                              settings.chroma_database, headers),
+        settings.chroma_index, settings.chroma_url)
+
+
 class QAService:
     """Answers questions from the index: retrieval, then answer composition, as one LCEL chain."""
 
@@ -83,7 +97,7 @@ class QAService:
         from langchain_core.runnables import RunnableLambda
 
         self.settings = settings
-        self.store, manifest = open_index(settings.index_dir)
+        self.store, manifest = open_index(make_generations(settings))
         self.documents = manifest["documents"]
         self.outdated = not built_by_this_version(manifest)
         self.partnerships = rows_of(self.documents)
@@ -214,7 +228,8 @@ def run_index(settings: Settings, embedder: Embedder | None = None,
     `on_warning` hears of each file skipped or repaired as it happens."""
     if multilingual is True:
         multilingual = make_multilingual(settings.multilingual_model)
-    return build_index(settings.corpus_dir, settings.index_dir, embedder or make_embedder(settings),
+    return build_index(settings.corpus_dir, make_generations(settings),
+                       embedder or make_embedder(settings),
                        settings.chunk_chars, settings.chunk_overlap_chars, on_progress,
                        multilingual or None, int(settings.max_file_mb * 1024 * 1024), on_warning)
 

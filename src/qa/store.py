@@ -1,4 +1,5 @@
-"""The vector store adapter: Chroma collections of chunks and of sentences, in one folder."""
+"""The vector store adapter: Chroma collections of chunks and of sentences, in a folder
+(PersistentClient) or on a Chroma server (HttpClient), made by one factory."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from qa.errors import ConfigError, StoreUnreachable
 
 # *_ml: the multilingual vectors; runs of clauses of long sentences have theirs apart, so that
 # searching whole sentences needs no filter. contexts: a whole sentence read after the one
@@ -22,25 +25,85 @@ class StoredItem:
     similarity: float
 
 
+def folder_client(path: Path):
+    """An embedded Chroma keeping its files under `path`."""
+    import chromadb
+
+    return chromadb.PersistentClient(path=str(path),
+                                     settings=chromadb.Settings(anonymized_telemetry=False))
+
+
+def server_client(url: str, tenant: str = "default_tenant", database: str = "default_database",
+                  headers: dict[str, str] | None = None):
+    """A client of the Chroma server at `url` (http://HOST:PORT or https://…); ConfigError,
+    naming the URL and what to run, when it cannot be reached."""
+    import chromadb
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"QA_CHROMA_URL={url!r} is not a server's address; write it as "
+                          "http://HOST:PORT (or https://HOST:PORT)")
+    ssl = parts.scheme == "https"
+    try:
+        return chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if ssl else 80),
+                                   ssl=ssl, headers=headers or None, tenant=tenant,
+                                   database=database,
+                                   settings=chromadb.Settings(anonymized_telemetry=False))
+    except Exception as exc:  # chromadb says ValueError, httpx its own; the person needs the URL
+        raise unreachable(url, exc) from exc
+
+
+def unreachable(url: str, exc: BaseException) -> StoreUnreachable:
+    reason = str(exc).strip() or type(exc).__name__
+    return StoreUnreachable(
+        f"cannot use the Chroma server at {url} ({reason}). Start one with "
+        "`chroma run --path DIR --host HOST --port PORT`, check QA_CHROMA_TENANT, "
+        "QA_CHROMA_DATABASE and QA_CHROMA_HEADERS, or unset QA_CHROMA_URL to keep the index "
+        "in QA_INDEX_DIR instead"
+    )
+
+
 class ChromaStore:
-    """Chroma's PersistentClient under `path`; vectors always come from our embedder."""
+    """The collections of one generation, named `prefix` + kind, through a Chroma client;
+    vectors always come from our embedder."""
 
-    def __init__(self, path: Path, on_close: Callable[[], None] | None = None) -> None:
-        import chromadb
-
-        self.path = path
-        self._on_close = on_close  # told once the store is closed (index.py: a reader's lease)
-        self._client = chromadb.PersistentClient(
-            path=str(path), settings=chromadb.Settings(anonymized_telemetry=False)
-        )
+    def __init__(self, client, prefix: str = "", generation: str = "",
+                 on_close: Callable[[], None] | None = None, create: bool = True) -> None:
+        """`create=False`: a reader's store, which opens the collections and never makes them
+        (chromadb's NotFoundError when they are gone)."""
+        self.generation = generation  # the name of the generation it reads ('' when none)
+        self._on_close = on_close  # told once the store is closed (a reader's lease)
+        self._client = client
         # embedding_function=None: chromadb's default would download a model.
-        self._collections = {
-            name: self._client.get_or_create_collection(
-                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-            )
-            for name in COLLECTIONS
-        }
-        self._batch = min(self._client.get_max_batch_size(), 1000)
+        if create:
+            self._collections = {
+                name: client.get_or_create_collection(
+                    prefix + name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+                )
+                for name in COLLECTIONS
+            }
+        else:
+            self._collections = {name: client.get_collection(prefix + name,
+                                                             embedding_function=None)
+                                 for name in COLLECTIONS}
+        self._batch = min(client.get_max_batch_size(), 1000)
+
+    def copy_from(self, other: "ChromaStore", leave_out: set[str]) -> None:
+        """Every item of `other` but those with ids in `leave_out`, vectors included (a server's
+        collections cannot be copied as a folder is)."""
+        for kind in COLLECTIONS:
+            source = other._collections[kind]
+            for offset in range(0, source.count(), self._batch):
+                part = source.get(limit=self._batch, offset=offset,
+                                  include=["documents", "metadatas", "embeddings"])
+                keep = [i for i, id_ in enumerate(part["ids"]) if id_ not in leave_out]
+                if keep:
+                    self._collections[kind].add(
+                        ids=[part["ids"][i] for i in keep],
+                        embeddings=np.asarray(part["embeddings"])[keep],
+                        documents=[part["documents"][i] for i in keep],
+                        metadatas=[part["metadatas"][i] for i in keep])
 
     def add(self, kind: str, ids: list[str], vectors: np.ndarray, texts: list[str],
             metadatas: list[dict]) -> None:
