@@ -16,7 +16,7 @@ from qa.config import Settings, load_settings
 from qa.errors import ConfigError, IndexBusy
 from qa.generations import ServerGenerations
 from qa.index import open_index
-from qa.service import QAService, make_generations, run_index
+from qa.service import QAService, make_generations, partnership_table, run_index
 from qa.store import COLLECTIONS, server_client
 
 from conftest import ChromaServer, Server, free_port, qa_command
@@ -284,6 +284,14 @@ def test_answers_on_a_server_are_the_folders_and_follow_changes(server_settings,
     answer = json.loads(asked.stdout)
     assert answer["answer"] == expected.answer
     assert answer["citations"] == [asdict(c) for c in expected.citations]
+    # the partnership table lives with the generation on the server too
+    table = subprocess.run(qa_command() + ["partnerships", "--country", "Russia", "--json"],
+                           env=env, capture_output=True, text=True)
+    assert table.returncode == 0, table.stderr
+    rows = json.loads(table.stdout)
+    assert rows and {r["foreign_country"] for r in rows} == {"Russian Federation"}
+    assert rows == [r.to_dict() for r in partnership_table(local)[0]
+                    if r.foreign_country == "Russian Federation"]
 
     (corpus / "quartz-institute.txt").write_text(
         "The Quartz Institute opened a joint campus with Harbour University in 2024.\n")
