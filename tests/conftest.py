@@ -30,6 +30,20 @@ def fake_embedder() -> HashingEmbedder:
     return HashingEmbedder()
 
 
+def tiny_dataset(folder: Path) -> Path:
+    """A public-benchmark-shaped set (corpus.jsonl, qa.jsonl) of two documents and one question."""
+    import json
+
+    folder.mkdir()
+    docs = [{"id": "d1", "title": "Otters", "text": "Sea otters use stones to crack open shellfish."},
+            {"id": "d2", "title": "Bridges", "text": "The Golden Gate Bridge opened in 1937."}]
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in docs))
+    (folder / "qa.jsonl").write_text(json.dumps({"id": "q1", "question": "When did the Golden Gate "
+                                                 "Bridge open?", "answers": ["1937"],
+                                                 "doc_ids": ["d2"]}))
+    return folder
+
+
 def qa_command() -> list[str]:
     return [sys.executable, "-m", "qa.cli"]
 

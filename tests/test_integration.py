@@ -11,7 +11,7 @@ from qa.config import Settings
 from qa.prompts import ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED, ABSTAIN_UNDATED
 from qa.service import QAService, run_index
 
-from conftest import SEED_CORPUS, qa_command
+from conftest import SEED_CORPUS, qa_command, tiny_dataset
 
 pytestmark = pytest.mark.integration
 
@@ -437,14 +437,7 @@ def test_cli_eval_writes_reports_and_gates(tmp_path):
 
 
 def test_cli_eval_on_a_dataset_uses_its_own_index(tmp_path):
-    data = tmp_path / "set"
-    data.mkdir()
-    docs = [{"id": "d1", "title": "Otters", "text": "Sea otters use stones to crack open shellfish."},
-            {"id": "d2", "title": "Bridges", "text": "The Golden Gate Bridge opened in 1937."}]
-    (data / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in docs))
-    (data / "qa.jsonl").write_text(json.dumps({"id": "q1", "question": "When did the Golden Gate "
-                                               "Bridge open?", "answers": ["1937"],
-                                               "doc_ids": ["d2"]}))
+    data = tiny_dataset(tmp_path / "set")
     env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "main-index")}
     run = subprocess.run(qa_command() + ["eval", "--dataset", str(data), "--out",
                                          str(tmp_path / "out")], env=env, capture_output=True,

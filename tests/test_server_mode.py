@@ -19,7 +19,7 @@ from qa.index import open_index
 from qa.service import QAService, make_generations, partnership_table, run_index
 from qa.store import COLLECTIONS, server_client
 
-from conftest import ChromaServer, Server, free_port, qa_command
+from conftest import ChromaServer, Server, free_port, qa_command, tiny_dataset
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 QUESTION = "Which UK university did Chongqing Medical University set up a joint college with?"
@@ -339,14 +339,7 @@ def test_a_running_server_follows_the_pointer(server_settings, corpus, tmp_path)
 
 
 def test_eval_on_a_dataset_uses_a_temporary_index_on_the_server(server_settings, tmp_path):
-    data = tmp_path / "set"
-    data.mkdir()
-    docs = [{"id": "d1", "title": "Otters", "text": "Sea otters use stones to crack open shellfish."},
-            {"id": "d2", "title": "Bridges", "text": "The Golden Gate Bridge opened in 1937."}]
-    (data / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in docs))
-    (data / "qa.jsonl").write_text(json.dumps({"id": "q1", "question": "When did the Golden Gate "
-                                               "Bridge open?", "answers": ["1937"],
-                                               "doc_ids": ["d2"]}))
+    data = tiny_dataset(tmp_path / "set")
     before = _collections(server_settings.model_copy(update={"chroma_index": "eval"}))
     run = subprocess.run(qa_command() + ["eval", "--dataset", str(data), "--out",
                                          str(tmp_path / "out")], env=_env(server_settings),
