@@ -39,6 +39,8 @@ def test_filters_by_city_kind_and_chinese_side():
     assert institutes.answer == "1 in the documents: Uppsala University (Sweden) [1]."
     chinese = ask("Which Chinese universities partner with Japanese universities?")
     assert chinese.answer == "1 in the documents: Harbin Institute of Technology [1]."
+    of_a_city = ask("Which Wuhan institutions partner with Portuguese universities?")
+    assert of_a_city.answer == "1 in the documents: Wuhan University [1]."
     countries = ask("Which countries do Wuhan's partner universities come from?")
     assert countries.answer == "2 in the documents: Sweden [1]; Portugal [2]."
 

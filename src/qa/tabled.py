@@ -51,8 +51,7 @@ _PLURAL_ASK = re.compile(r"^\s*(list|name|enumerate)\b|\b(which|what)\s+(\w+\s+)
                          r"|institutes|conservatories|workshops)\b|哪些|列出|列举", re.I)
 _COUNTRY_LIST = re.compile(r"\b(which|what|list|name)\b.{0,20}\b(countries|nations)\b|哪些国家|哪几个国家",
                            re.I)
-_CHINESE_SIDE = re.compile(r"\b(which|what|list|name)\b.{0,30}\b(chinese|chongqing|jiangxi)\b"
-                           r"\s+(universit\w*|institutions?|colleges?|schools?)", re.I)
+_SCHOOL_NOUN = r"\s+(universit\w*|institutions?|colleges?|schools?)\b"
 
 
 @dataclass(frozen=True)
@@ -151,6 +150,15 @@ def asks_the_table(q: Query, rows: list[Partnership]) -> Filters | None:
     return f
 
 
+def _asks_chinese_side(text: str, rows: list[Partnership]) -> bool:
+    """Whether the question asks for the Chinese parties: "which Chinese universities…", or
+    schools of a Chinese place the rows hold ("list the Wuhan institutions…")."""
+    places = sorted({r.chinese_place for r in rows if r.chinese_place}, key=len, reverse=True)
+    sides = "|".join(["chinese", *map(re.escape, places)])
+    return bool(re.search(rf"\b(which|what|list|name)\b.{{0,30}}\b({sides}){_SCHOOL_NOUN}", text,
+                          re.I))
+
+
 def _item(row: Partnership, side: str, schools: bool) -> str:
     """What the row gives as an item of the list asked for ("" for none): a country, a Chinese
     institution, or the foreign party (or, not asking for schools, the partnership's name) with
@@ -177,7 +185,7 @@ def table_answer(q: Query, rows: list[Partnership], documents: dict,
     if not found:
         return None  # the sentences say whether anything is there
     side = "country" if _COUNTRY_LIST.search(q.own.text) else \
-        "chinese" if _CHINESE_SIDE.search(q.own.text) and f.countries else "foreign"
+        "chinese" if f.countries and _asks_chinese_side(q.own.text, rows) else "foreign"
     items: dict[str, Partnership] = {}
     schools = bool(_ASKS_SCHOOLS.search(q.own.text))
     for row in found:
