@@ -469,7 +469,7 @@ def test_a_factoid_answer_opens_with_the_phrase_that_answers(service, question, 
     _quotes_are_exact(service, answer)
 
 
-def test_a_list_or_a_why_has_no_lead(service):
+def test_a_list_or_a_why_whose_passages_state_no_reason_has_no_lead(service):
     assert service.ask("Why does China cooperate with foreign universities?").lead == ""
     refused = service.ask("What is the annual tuition fee at the Queen Mary College?")
     assert refused.abstained and refused.lead == "" and "\n" not in refused.answer

@@ -248,7 +248,37 @@ LEADS = [
     ("What was the ferry later renamed?", "The ferry was later renamed Northern Star, and it sailed on.",
      "Northern Star"),
     ("Who founded the orchestra?", "In 1901 the conductor Karl Weiss founded the orchestra.", "Karl Weiss"),
+    # "what / which N": the passage's N with what names it, or the name right after N
+    ("Which enzyme breaks down starch?", "Starch is broken down by salivary amylase enzyme in the mouth.",
+     "salivary amylase enzyme"),
+    ("Which court hears the appeal?", "The appeal is heard by the Court of Session in Edinburgh.",
+     "Court of Session"),
+    ("What ship carried the mail?", "The mail was carried by the fast ship Aurora each week.", "Aurora"),
+    ("What was the name of the first settlement?",
+     "The settlers built their first settlement, Port Hope, on the river.", "Port Hope"),
+    ("这座寺庙位于哪个省？", "这座寺庙是福建省泉州市的一座古寺。", "福建省"),
+    # "who": a name the question does not hold
+    ("Who designed the tower?", "Built in 1889, the tower was designed by Gustave Eiffel's company.",
+     "Gustave Eiffel's"),
+    # "why": the reason the passage states, after its cue
+    ("Why was the match called off?", "The match was called off because of heavy rain, said the club.",
+     "heavy rain"),
+    ("为什么比赛推迟了？", "比赛推迟了，由于场地积水严重。", "场地积水严重"),
 ]
+
+
+@pytest.mark.parametrize("question,typed,asks_name", [
+    ("Which enzyme breaks down starch?", "enzym", False),
+    ("What type of rock forms from lava?", "rock", False),
+    ("What was the name of the first settlement?", "settlement", False),
+    ("What is the capital of Peru?", "", False),
+    ("Who wrote the anthem?", "", True),
+    ("这座寺庙位于哪个省？", "省", False),
+    ("谁设计了这座塔？", "", True),
+])
+def test_the_noun_or_the_name_a_question_asks_for(question, typed, asks_name):
+    query = analyse(question)
+    assert (query.typed, query.asks_name) == (typed, asks_name)
 
 
 @pytest.mark.parametrize("question,passage,lead", LEADS)
@@ -256,6 +286,12 @@ def test_the_lead_is_the_phrase_that_answers(question, passage, lead):
     from qa.kinds import answer_phrase
 
     assert answer_phrase(passage, analyse(question))[0] == lead
+
+
+def test_a_why_without_a_stated_reason_gets_no_lead():
+    from qa.kinds import answer_phrase
+
+    assert answer_phrase("The match was called off on Sunday.", analyse("Why was the match called off?"))[0] == ""
 
 
 def test_only_a_question_for_one_fact_gets_a_lead():

@@ -378,8 +378,8 @@ def _stated(text: str, field: str, value: str) -> tuple[int, int] | None:
 
 def lead(q: Query, chosen: list[Passage]) -> str:
     """The phrase that answers a question asking for one fact, from the first passage that
-    offers one; none for a list, a "why" or a "how"."""
-    if not q.factoid or len(chosen) > MAX_FACTOID + 1 or _is_list(chosen):
+    offers one, or for a "why", the reason a passage states; none for a list or a "how"."""
+    if not (q.factoid or q.reason) or len(chosen) > MAX_FACTOID + 1 or _is_list(chosen):
         return ""
     best, best_fit = "", -1.0
     for passage in chosen[:MAX_FACTOID]:  # the first passage's phrase, unless a later one fits better

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from qa.leads import (Span, english_slot, matches, nearest, novel_runs, short,
-                      slot_spans)
+from qa.leads import (Span, english_slot, matches, name_spans, nearest, novel_runs, reason_spans,
+                      short, slot_spans, typed_spans)
 from qa.places import country_spans, names_a_country
 from qa.prompts import ABSTAIN_NO_EMAIL, ABSTAIN_NO_EXPANSION, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
 from qa.text import STOPWORDS, has_chinese, stem, tagged_spans, tagged_words, term_set, terms
@@ -69,18 +69,29 @@ def answer_phrase(text: str, query: "Query") -> tuple[str, float]:
     """The phrase of a passage that answers the query, and how well it fits: of the candidates
     its kind offers (any run of words the question does not hold, for a question of no kind or
     where the kind offers none), the one nearest the question's words; at most about 12 words."""
+    if query.reason and not query.factoid:  # only a stated reason answers "why"
+        return (lambda phrase, fit: (short(phrase), fit))(*nearest(text, reason_spans(text, query), query))
     kind = query.kind
     spans = kind.phrases(text, query) if kind is not None and kind.phrases else []
-    slot = slot_spans(text, query) or english_slot(text, query)
+    spans = spans or typed_spans(text, query) or (name_spans(text, query) if query.asks_name else [])
+    slot = [(a, b) for a, b in slot_spans(text, query) or english_slot(text, query)
+            if not _only_asked(text[a:b], query)]
     if slot:  # where the passage says it as the question asks it
         (a, b), = slot
         inside = [(s, e) for s, e in spans if s < b and a < e]
         if inside:
             spans = inside
-        elif not spans or kind.holds(text[a:b], query, ""):
+        elif not spans or (kind is not None and kind.holds(text[a:b], query, "")):
             spans = slot
     phrase, fit = nearest(text, spans or novel_runs(text, query), query)
     return short(phrase), fit
+
+
+def _only_asked(phrase: str, query: "Query") -> bool:
+    """Whether a phrase holds only the question's own words (no answer, however it is placed)."""
+    if has_chinese(phrase):
+        return phrase.strip() in query.own.text
+    return term_set(phrase) <= query.term_set
 
 
 def _clean_subject(text: str) -> str:

@@ -151,6 +151,79 @@ def novel_runs(text: str, query: "Query") -> list[Span]:
     return spans
 
 
+MAX_MODIFIERS = 6  # words before the noun asked for that can name which one it is
+
+
+def typed_spans(text: str, query: "Query") -> list[Span]:
+    """Where the passage names a thing of the noun a "what / which N" question asks for: the
+    noun with the words before it that the question does not hold ("RNA interference pathway"
+    for "what pathway", 中国辽宁省 for 哪个省), or a name right after it ("the planet Vulcan",
+    "the Court of Justice"). Where the passage only repeats the noun, there is none."""
+    if not query.typed:
+        return []
+    tokens = _tokens(text)
+    spans = []
+    for k, (start, end, word, _) in enumerate(tokens):
+        if not _is_typed(word, query.typed):
+            continue
+        j = k
+        while (j > 0 and k - j < MAX_MODIFIERS and not _is_break(tokens[j - 1][2])
+               and not _is_grammar(tokens[j - 1][2], tokens[j - 1][3])
+               and not _asked(tokens[j - 1][2], query)):
+            j -= 1
+        head_start = start + word.find(query.typed) if has_chinese(word) else start
+        if j < k or head_start > start:
+            spans.append((tokens[j][0], end))
+        after = k + 1
+        if after < len(tokens) and tokens[after][2].lower() == "of":
+            after += 1
+        run = after
+        while run < len(tokens) and not has_chinese(tokens[run][2]) and tokens[run][2][:1].isupper() \
+                and not _asked(tokens[run][2], query):
+            run += 1
+        if run > after:
+            spans.append((start if after > k + 1 else tokens[after][0], tokens[run - 1][1]))
+    return spans
+
+
+def name_spans(text: str, query: "Query") -> list[Span]:
+    """The names of an English passage the question does not hold, for a "who" question: runs of
+    capitalised words (with "of", "and", "the" inside)."""
+    if has_chinese(text):
+        return []  # jieba's names (nr, nt) lost on CMRC's tune half: see docs/decisions.md
+    spans, run = [], []
+    for token in _tokens(text) + [(len(text), len(text), ".", "")]:
+        word = token[2]
+        capital = word[:1].isupper() and word.lower() not in STOPWORDS and not _asked(word, query)
+        if capital or (run and word.lower() in ("of", "and", "the", "for", "de")):
+            run.append(token)
+            continue
+        while run and not run[-1][2][:1].isupper():
+            run.pop()
+        if run:
+            spans.append((run[0][0], run[-1][1]))
+        run = []
+    return spans
+
+
+# what gives a reason: its cue, then the reason to the clause's edge
+_REASON = re.compile(r"\b(?:because(?: of)?|due to|owing to|thanks to|as a result of|in order to|so as to"
+                     r"|so that|for fear of)\s+(?P<x>[^,;:.()]+)|(?:因为|由于|为了)(?P<zh>[^，,。；;：:（）()]+)",
+                     re.I)
+
+
+def reason_spans(text: str, query: "Query") -> list[Span]:
+    """What a passage gives as the reason, after "because", "due to", 由于…, for a "why"."""
+    return [m.span("x") if m.group("x") else m.span("zh") for m in _REASON.finditer(text)]
+
+
+def _is_typed(word: str, typed: str) -> bool:
+    """Whether a word of a passage is the noun asked for (ends with it, in Chinese)."""
+    if has_chinese(typed):
+        return word.endswith(typed)
+    return stem(word.lower()) == typed
+
+
 _ZH_ASKING = re.compile(r"什么(?:地方|时候|人|样)?|谁|哪(?:里|儿|个|些|一[\u4e00-\u9fff]|种|位|国|所)?|多少|几[\u4e00-\u9fff]?")
 _ZH_BREAK = re.compile(r"[，,。；;：:！？?!（）()、“”《》]")
 ANCHOR = 6  # characters of the question on each side of its asking word that are looked for

@@ -14,7 +14,8 @@ from typing import Protocol
 
 from qa.kinds import KINDS, Kind, kind_of
 from qa.places import chinese_countries, chinese_places
-from qa.text import STOPWORDS, has_chinese, mostly_chinese, tagged_words, terms, word_terms
+from qa.text import (STOPWORDS, has_chinese, mostly_chinese, stem, tagged_words, terms,
+                     word_terms)
 
 _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’-])([A-Z][A-Za-z]+(?:-[A-Za-z]+)*)")
 
@@ -281,6 +282,8 @@ class Query:
     listing: bool = False  # the answer may be a set
     factoid: bool = False  # asks for one fact (a kind, or who / what / which / where…): a lead line
     counted: str = ""  # the term of what "how many" counts ("how many … programs": program)
+    typed: str = ""  # the noun a "what / which N" question asks for ("which court": court; 哪个省: 省)
+    asks_name: bool = False  # asks "who" (谁): the answer names someone or some body
     exhaustive: bool = False  # asks for every item ("list all…"), not a few
     polar: bool = False  # asks yes or no
     existential: bool = False  # asks whether a thing exists at all ("Is there…")
@@ -311,6 +314,34 @@ class Query:
 
     def without_kind(self) -> "Query":
         return replace(self, kind=None, subject="")
+
+
+# "what / which N", "what type of N": the noun of the thing asked for
+_ASKED_NOUN = re.compile(r"\b(?:what|which)\s+(?:(?:type|kind|sort|form|variety|name)s?\s+of\s+)?"
+                         r"([A-Za-z][\w-]*)", re.I)
+# "what is the name of the (Florida Huguenot) colony": the noun is the last before the verb or end
+_NAME_OF = re.compile(r"\bwhat (?:is|was|are|were) the names? of (?:the |a |an )?((?:[\w-]+ ){0,3}?[\w-]+)"
+                      r"(?=\s*[?]|\s+(?:that|which|who|where|when|in|of|for|at|on|by|to|from|is|was)\b|$)", re.I)
+_ASKS_NAME = re.compile(r"\bwho(?:m|se)?\b|谁", re.I)
+_ZH_ASKING_WORD = re.compile(r"^(?:什么|哪[一]?[个种家所位座些类部条本首支门项届]?)$")
+
+
+def asked_noun(question: str) -> str:
+    """The noun of what a "what / which N" question asks for: its English stem, or the Chinese
+    word after 什么 / 哪个…; '' for any other question ("What is…", "Who…")."""
+    if has_chinese(question):
+        tagged = tagged_words(question)
+        for (word, _), (following, flag) in zip(tagged, tagged[1:]):
+            if _ZH_ASKING_WORD.match(word) and flag.startswith("n"):
+                return following
+        return ""
+    named = _NAME_OF.search(question)
+    if named:
+        return stem(named.group(1).split()[-1].lower())
+    match = _ASKED_NOUN.search(question)
+    if not match or match.group(1).lower() in STOPWORDS:
+        return ""
+    return stem(match.group(1).lower())
 
 
 def _counted(question: str) -> str:
@@ -370,6 +401,7 @@ def _read(text: str, history: list[dict] | None, mentions: Mentions | None,
         provenance=asks_provenance(text), listing=bool(_LIST_QUESTION.search(words)),
         factoid=kind is not None or bool(_ASKS_FACT.search(words)) and not asks_reason(words),
         exhaustive=bool(_LIST_QUESTION.search(words) and _EVERY.search(words)),
-        counted=_counted(words), polar=bool(_POLAR.search(words)),
+        counted=_counted(words), typed=asked_noun(words),
+        asks_name=bool(_ASKS_NAME.search(words)), polar=bool(_POLAR.search(words)),
         existential=bool(_EXISTENTIAL.search(words)),
         term_set=frozenset(own.terms))
