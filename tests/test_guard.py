@@ -361,26 +361,39 @@ def test_a_call_naming_no_function_gets_a_4xx_not_a_500(server, path, body, stat
 
 
 @pytest.mark.parametrize("path, call, status, says", [
-    ("/gradio_api/run/predict", lambda ask, respond, show: {"fn_index": ask, "data": [QUESTION]},
+    ("/gradio_api/run/predict", lambda fns: {"fn_index": fns["ask"], "data": [QUESTION]},
      422, "this function takes 2 inputs, not 1"),
-    ("/gradio_api/run/ask", lambda *_: {"data": [QUESTION, [], "extra"]}, 422,
+    ("/gradio_api/run/ask", lambda fns: {"data": [QUESTION, [], "extra"]}, 422,
      "this function takes 2 inputs, not 3"),
-    ("/gradio_api/call/ask", lambda *_: {"data": [QUESTION]}, 422, "takes 2 inputs, not 1"),
-    ("/gradio_api/queue/join", lambda ask, respond, show: {
-        "fn_index": respond, "data": [QUESTION], "session_hash": "s5"}, 422,
+    ("/gradio_api/call/ask", lambda fns: {"data": [QUESTION]}, 422, "takes 2 inputs, not 1"),
+    ("/gradio_api/queue/join", lambda fns: {
+        "fn_index": fns["respond"], "data": [QUESTION], "session_hash": "s5"}, 422,
      "this function takes 3 inputs, not 1"),
-    ("/gradio_api/run/predict", lambda ask, respond, show: {"fn_index": show, "data": ["", ""]},
-     422, "this function takes 4 inputs, not 2"),
-    ("/gradio_api/call/v2/ask", lambda *_: {"question": QUESTION, "bogus": 1}, 422,
+    ("/gradio_api/queue/join", lambda fns: {
+        "fn_index": fns["show"], "data": ["", ""], "session_hash": "s5"}, 422,
+     "this function takes 4 inputs, not 2"),
+    # the chat's own functions are not the app's API: Gradio answered any error in them with 500
+    ("/gradio_api/run/predict", lambda fns: {
+        "fn_index": fns["show"], "data": ["", "", {}, ""]}, 404, "no endpoint of that name"),
+    ("/gradio_api/call/show", lambda fns: {"data": ["", "", "", ""]}, 404,
+     "no endpoint of that name"),
+    ("/gradio_api/run/ask", lambda fns: {"data": [QUESTION, [{"role": "user",
+                                                             "content": "\udc00"}]]}, 400,
+     "not text"),
+    ("/gradio_api/run/ask", lambda fns: {"data": {"question": QUESTION}}, 422,
+     "data: must be a list"),
+    ("/gradio_api/run/predict", lambda fns: {"fn_index": fns["load_example"], "data": [99]},
+     422, "data.0: not the index of one of the"),  # an example the list does not have
+    ("/gradio_api/call/v2/ask", lambda fns: {"question": QUESTION, "bogus": 1}, 422,
      "no parameter 'bogus' (the parameters are question, history)"),
-    ("/gradio_api/call/v2/ask", lambda *_: {"history": []}, 422, "'question' missing"),
-    ("/gradio_api/call/v2/show", lambda *_: {"country": ""}, 404, "no endpoint of that name"),
+    ("/gradio_api/call/v2/ask", lambda fns: {"history": []}, 422, "'question' missing"),
+    ("/gradio_api/call/v2/show", lambda fns: {"country": ""}, 404, "no endpoint of that name"),
 ])
 @pytest.mark.integration
 @pytest.mark.slow
-def test_a_call_with_other_arguments_than_the_inputs_gets_a_4xx_not_a_500(server, path, call,
+def test_a_gradio_call_with_arguments_it_cannot_take_gets_a_4xx_not_a_500(server, path, call,
                                                                           status, says):
-    body = call(server.fns["ask"], server.fns["respond"], server.fns["show"])
+    body = call(server.fns)
     got, answer, _ = Client(server).post(path, body)
     assert got == status and says in answer["detail"], answer
     assert "Traceback" not in json.dumps(answer)

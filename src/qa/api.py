@@ -43,7 +43,8 @@ class ErrorBody(BaseModel):
 
 
 ERRORS = {400: {"model": ErrorBody, "description": "An empty question, one over the length "
-                "limit (QA_MAX_QUESTION_CHARS, 1000 by default), or one that is not text"},
+                "limit (QA_MAX_QUESTION_CHARS, 1000 by default), one that is not text, or a "
+                "body that cannot be parsed (JSON nested too deep)"},
           408: {"model": ErrorBody, "description": "The body did not all arrive within "
                 "QA_BODY_TIMEOUT_S seconds (10 by default); the connection is closed"},
           413: {"model": ErrorBody, "description": f"A body over {MAX_BODY_BYTES} bytes, however "
@@ -169,6 +170,14 @@ class QuestionLimits:
         """A 4xx for arguments that are not the function's inputs, before Gradio sees them: it
         answers too few with a 500 on run/, queues them to fail on queue/join and call/, drops
         extra ones silently, and answers an unknown or missing name on call/v2 with a 500."""
+        if call.route != "queue" and fn.api_visibility == "private" and fn.queue:
+            # not the app's API (Gradio's clients may not call it), and the browser runs it
+            # through the queue: Gradio's direct routes answer any error in it with a 500
+            return Refusal(404, "this app has no endpoint of that name (the named endpoints "
+                           "are at /gradio_api/info)")
+        if not text_throughout(call.data):
+            return Refusal(400, "The call holds characters that are not text (a lone UTF-16 "
+                           "surrogate).")
         if call.route == "call/v2":
             parameters = self.parameters(call.api_name)
             if parameters is None:
@@ -183,15 +192,23 @@ class QuestionLimits:
                 return Refusal(422, f"malformed request: {'; '.join(filter(None, said))} (the "
                                f"parameters are {', '.join(parameters) or 'none'})")
             return None
-        if not isinstance(call.data, list):
-            return None  # Gradio's own request model answers 422
+        if not isinstance(call.data, list):  # Gradio's own 422 would echo it, surrogates too
+            return Refusal(422, "malformed request: data: must be a list of the arguments")
         counts = {len(fn.inputs)}
         if call.route == "call":  # call/ may leave out the inputs its API does not show
             counts.add(sum(not block.skip_api for block in fn.inputs))
-        if len(call.data) in counts:
-            return None
-        return Refusal(422, f"malformed request: data: this function takes "
-                       f"{' or '.join(map(str, sorted(counts)))} inputs, not {len(call.data)}")
+        if len(call.data) not in counts:
+            return Refusal(422, f"malformed request: data: this function takes "
+                           f"{' or '.join(map(str, sorted(counts)))} inputs, not {len(call.data)}")
+        import gradio as gr
+
+        for n, (block, value) in enumerate(zip(fn.inputs, call.data)):
+            examples = len(block.samples or []) if isinstance(block, gr.Dataset) else None
+            if examples is not None and value is not None and not (
+                    type(value) is int and 0 <= value < examples):  # Gradio: 500, IndexError
+                return Refusal(422, f"malformed request: data.{n}: not the index of one of the "
+                               f"{examples} examples")
+        return None
 
     def parameters(self, api_name: str) -> dict[str, bool] | None:
         """A named endpoint's parameters, each with whether it must be given, as call/v2
@@ -342,6 +359,18 @@ class Following:
         return generation_of(store) if store is not None else ""
 
 
+def text_throughout(value: object) -> bool:
+    """No string in the value, key or item, holds a lone UTF-16 surrogate (which cannot be
+    encoded, so Gradio fails on it with a 500)."""
+    if isinstance(value, str):
+        return not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, dict):
+        return all(text_throughout(k) and text_throughout(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(map(text_throughout, value))
+    return True
+
+
 def allowed_origins(settings: Settings) -> list[str]:
     return [o.strip().rstrip("/") for o in settings.allowed_origins.split(",") if o.strip()]
 
@@ -388,6 +417,14 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
         """A 422 that says which field is wrong, without echoing its value (NaN cannot be
         written as JSON, and a value is the client's own)."""
         return JSONResponse({"error": f"malformed request: {problems(exc.errors(), 1)}"}, 422)
+
+    from starlette.exceptions import HTTPException
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        """FastAPI's own refusals (a body it cannot parse, nested too deep) in the shape of the
+        API's others."""
+        return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
 
     @app.post("/api/ask", summary="Answer a question with citations", responses=ERRORS)
     def ask(body: AskRequest):
