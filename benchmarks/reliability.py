@@ -609,6 +609,8 @@ def hand_made(port: int, fns: dict) -> Figures:
         ("missing name, v2", "/gradio_api/call/v2/ask", b'{"history": []}', (422,)),
         ("private endpoint, v2", "/gradio_api/call/v2/show", b'{"country": ""}', (404,)),
         ("data not a list", "/gradio_api/run/ask", b'{"data": "x"}', (422,)),
+        ("thumbs without the event", "/gradio_api/queue/join", json.dumps(
+            {"fn_index": fns["rate"], "data": [None, ""], "session_hash": "h"}).encode(), (422,)),
         ("no such example", "/gradio_api/run/predict",
          json.dumps({"fn_index": fns["load_example"], "data": [99]}).encode(), (422,)),
         ("not a choice, queue", "/gradio_api/queue/join", json.dumps(

@@ -202,6 +202,11 @@ class QuestionLimits:
                            f"{' or '.join(map(str, sorted(counts)))} inputs, not {len(call.data)}")
         import gradio as gr
 
+        if self.takes_event_data(fn) and not (isinstance(call.event_data, dict) and {
+                "index", "value"} <= set(call.event_data)):  # Gradio: the event fails
+            return Refusal(422, "malformed request: event_data: this function answers an event "
+                           "of the page (a message liked, a row selected) and needs its index "
+                           "and value")
         for n, (block, value) in enumerate(zip(fn.inputs, call.data)):
             examples = len(block.samples or []) if isinstance(block, gr.Dataset) else None
             if examples is not None and value is not None and not (
@@ -220,6 +225,15 @@ class QuestionLimits:
             return None
         return {p["parameter_name"]: not p.get("parameter_has_default", False)
                 for p in endpoint["parameters"] if "parameter_name" in p}
+
+    @staticmethod
+    def takes_event_data(fn) -> bool:
+        """Whether the function is handed the event's data (gr.LikeData, gr.SelectData…)."""
+        import gradio as gr
+
+        return fn.fn is not None and any(
+            isinstance(p.annotation, type) and issubclass(p.annotation, gr.EventData)
+            for p in inspect.signature(fn.fn).parameters.values())
 
     def question_inputs(self, fn) -> dict[str, int]:
         """Where the function's `question` and `history` arguments are among its inputs."""

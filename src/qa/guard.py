@@ -148,6 +148,7 @@ class GradioCall:
     api_name: str | None
     data: object  # the arguments: a list in order, or (call/v2) a dict by parameter name
     route: str = "queue"  # queue, run (run/ and api/), call or call/v2
+    event_data: object = None  # what the page says of the event (the message liked…)
 
 
 def gradio_call(path: str, body: bytes) -> GradioCall | None:
@@ -168,4 +169,5 @@ def gradio_call(path: str, body: bytes) -> GradioCall | None:
     fn_index = payload.get("fn_index") if (queue or direct) else None
     name = None if queue else (direct_name or called_name)
     return GradioCall(fn_index, name, payload.get("data"),
-                      "queue" if queue else "run" if direct else "call")
+                      "queue" if queue else "run" if direct else "call",
+                      payload.get("event_data"))
