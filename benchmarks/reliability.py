@@ -615,7 +615,7 @@ def hand_made(port: int, fns: dict) -> Figures:
          json.dumps({"fn_index": fns["load_example"], "data": [99]}).encode(), (422,)),
         ("not a choice, queue", "/gradio_api/queue/join", json.dumps(
             {"fn_index": fns["show"], "data": ["", "", {}, ""], "session_hash": "h"}).encode(),
-         (200,)),  # joined; the event fails in the stream, as Gradio reports it
+         (422,)),
         ("gradio surrogate", "/gradio_api/run/ask", b'{"data": ["\\udc00?", []]}', (400,)),
         ("gradio 1 MB history", "/gradio_api/run/ask",
          b'{"data": ["Who?", [{"role": "user", "content": "' + b"x" * 1_000_000 + b'"}]]}',

@@ -388,6 +388,9 @@ def test_a_call_naming_no_function_gets_a_4xx_not_a_500(server, path, body, stat
      "no parameter 'bogus' (the parameters are question, history)"),
     ("/gradio_api/call/v2/ask", lambda fns: {"history": []}, 422, "'question' missing"),
     ("/gradio_api/call/v2/show", lambda fns: {"country": ""}, 404, "no endpoint of that name"),
+    ("/gradio_api/queue/join", lambda fns: {"fn_index": fns["show"], "data": ["", "", {}, ""],
+                                            "session_hash": "s7"}, 422,
+     "data.2: not one of the choices of Kind"),  # a kind the list lacks: the event failed
     # a thumbs up without the event's data: Gradio failed the event with a TypeError
     ("/gradio_api/queue/join", lambda fns: {"fn_index": fns["rate"], "data": [None, ""],
                                             "session_hash": "s7"}, 422, "event_data: this"),

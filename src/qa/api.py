@@ -213,6 +213,11 @@ class QuestionLimits:
                     type(value) is int and 0 <= value < examples):  # Gradio: 500, IndexError
                 return Refusal(422, f"malformed request: data.{n}: not the index of one of the "
                                f"{examples} examples")
+            if (isinstance(block, gr.Dropdown) and not block.allow_custom_value
+                    and value is not None and not block.multiselect):  # Gradio: the event fails
+                if value not in [choice for _, choice in block.choices]:  # as Gradio checks
+                    return Refusal(422, f"malformed request: data.{n}: not one of the choices "
+                                   f"of {block.label or 'the list'}")
         return None
 
     def parameters(self, api_name: str) -> dict[str, bool] | None:
