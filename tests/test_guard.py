@@ -8,6 +8,9 @@ import asyncio
 import http.client
 import itertools
 import json
+import socket
+import threading
+import time
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -71,6 +74,30 @@ def test_a_body_within_the_limit_reaches_the_app_whole():
 def test_a_declared_length_over_the_limit_is_refused_unread():
     sent, seen = _through_guard(_chunks(1), headers=[(b"content-length", b"10000000")])
     assert sent[0]["status"] == 413 and "reads" not in seen
+
+
+def test_a_body_that_stops_arriving_gets_408_and_the_connection_closed():
+    sent: list[dict] = []
+    called: list = []
+    first = [{"type": "http.request", "body": b'{"question": "', "more_body": True}]
+
+    async def app(scope, receive, send):
+        called.append(scope)
+
+    async def receive():
+        if first:
+            return first.pop()
+        await asyncio.Event().wait()  # the rest of the body never comes
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/ask", "headers": []}
+    asyncio.run(BodyGuard(app, LIMIT, body_seconds=0.05)(scope, receive, send))
+    assert sent[0]["status"] == 408 and (b"connection", b"close") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"]) == {
+        "error": "the request body did not arrive within 0.05 s"}
+    assert not called
 
 
 def test_the_judge_sees_the_whole_body_and_its_refusal_is_sent():
@@ -184,7 +211,8 @@ class Client:
 @pytest.fixture(scope="module")
 def server(indexed_corpus, tmp_path_factory):
     data = tmp_path_factory.mktemp("guarded-data")
-    env = {**indexed_corpus, "QA_DATA_DIR": str(data), "QA_RATE_LIMIT_PER_MINUTE": "5"}
+    env = {**indexed_corpus, "QA_DATA_DIR": str(data), "QA_RATE_LIMIT_PER_MINUTE": "5",
+           "QA_BODY_TIMEOUT_S": "3"}
     with Server(env) as running:
         config = json.loads(urllib_get(running.url + "/config"))
         running.fns = {d["api_name"]: d["id"] for d in config["dependencies"]}
@@ -330,6 +358,99 @@ def test_a_call_naming_no_function_gets_a_4xx_not_a_500(server, path, body, stat
     got, answer, _ = Client(server).post(path, body)
     assert got == status and says in answer["detail"], answer
     assert "Traceback" not in json.dumps(answer)
+
+
+@pytest.mark.parametrize("path, call, status, says", [
+    ("/gradio_api/run/predict", lambda fns: {"fn_index": fns["ask"], "data": [QUESTION]},
+     422, "this function takes 2 inputs, not 1"),
+    ("/gradio_api/run/ask", lambda fns: {"data": [QUESTION, [], "extra"]}, 422,
+     "this function takes 2 inputs, not 3"),
+    ("/gradio_api/call/ask", lambda fns: {"data": [QUESTION]}, 422, "takes 2 inputs, not 1"),
+    ("/gradio_api/queue/join", lambda fns: {
+        "fn_index": fns["respond"], "data": [QUESTION], "session_hash": "s5"}, 422,
+     "this function takes 3 inputs, not 1"),
+    ("/gradio_api/queue/join", lambda fns: {
+        "fn_index": fns["show"], "data": ["", ""], "session_hash": "s5"}, 422,
+     "this function takes 4 inputs, not 2"),
+    # the chat's own functions are not the app's API: Gradio answered any error in them with 500
+    ("/gradio_api/run/predict", lambda fns: {
+        "fn_index": fns["show"], "data": ["", "", {}, ""]}, 404, "no endpoint of that name"),
+    ("/gradio_api/call/show", lambda fns: {"data": ["", "", "", ""]}, 404,
+     "no endpoint of that name"),
+    ("/gradio_api/run/ask", lambda fns: {"data": [QUESTION, [{"role": "user",
+                                                             "content": "\udc00"}]]}, 400,
+     "not text"),
+    ("/gradio_api/run/ask", lambda fns: {"data": {"question": QUESTION}}, 422,
+     "data: must be a list"),
+    ("/gradio_api/run/predict", lambda fns: {"fn_index": fns["load_example"], "data": [99]},
+     422, "data.0: not the index of one of the"),  # an example the list does not have
+    ("/gradio_api/call/v2/ask", lambda fns: {"question": QUESTION, "bogus": 1}, 422,
+     "no parameter 'bogus' (the parameters are question, history)"),
+    ("/gradio_api/call/v2/ask", lambda fns: {"history": []}, 422, "'question' missing"),
+    ("/gradio_api/call/v2/show", lambda fns: {"country": ""}, 404, "no endpoint of that name"),
+    ("/gradio_api/queue/join", lambda fns: {"fn_index": fns["show"], "data": ["", "", {}, ""],
+                                            "session_hash": "s7"}, 422,
+     "data.2: not one of the choices of Kind"),  # a kind the list lacks: the event failed
+    # a thumbs up without the event's data: Gradio failed the event with a TypeError
+    ("/gradio_api/queue/join", lambda fns: {"fn_index": fns["rate"], "data": [None, ""],
+                                            "session_hash": "s7"}, 422, "event_data: this"),
+    ("/gradio_api/queue/join", lambda fns: {"fn_index": fns["rate"], "data": [None, ""],
+                                            "session_hash": "s7", "event_data": {"index": 1}},
+     422, "needs its index and value"),
+])
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_gradio_call_with_arguments_it_cannot_take_gets_a_4xx_not_a_500(server, path, call,
+                                                                          status, says):
+    body = call(server.fns)
+    got, answer, _ = Client(server).post(path, body)
+    assert got == status and says in answer["detail"], answer
+    assert "Traceback" not in json.dumps(answer)
+
+
+def _send_slowly(sock: socket.socket, head: bytes, pieces: list[bytes], gap: float) -> None:
+    """The headers at once, then the body a piece at a time until the server stops listening."""
+    sock.sendall(head)
+    for piece in pieces:
+        time.sleep(gap)
+        try:
+            sock.sendall(piece)
+        except OSError:  # closed by the server: what is being tested
+            return
+
+
+@pytest.mark.parametrize("path, chunked", [("/api/ask", False),
+                                           ("/gradio_api/queue/join", True)])
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_body_sent_slowly_gets_408_and_holds_up_no_one(server, path, chunked):
+    """A client that sends its body a byte at a time (slowloris) is answered 408 and its
+    connection closed once QA_BODY_TIMEOUT_S (3 s here) has passed, whatever it sends after;
+    another client is answered meanwhile."""
+    body = json.dumps({"question": QUESTION, "data": [QUESTION, None, None],
+                       "fn_index": server.fns["respond"], "session_hash": "s6"}).encode()
+    framing = b"Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(body)}".encode()
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            .encode() + framing + b"\r\n\r\n")
+    pieces = [b"1\r\n" + bytes([b]) + b"\r\n" if chunked else bytes([b]) for b in body]
+    slow = socket.create_connection(("127.0.0.1", server.port), timeout=60,
+                                    source_address=Client(server).source)
+    sender = threading.Thread(target=_send_slowly, args=(slow, head, pieces, 0.2))
+    sender.start()
+    try:
+        assert Client(server).ask() == 200
+        reply = b""
+        while chunk := slow.recv(65536):  # until the server closes the connection
+            reply += chunk
+    finally:
+        slow.close()
+        sender.join()
+    status_line, _, rest = reply.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 408 Request Timeout", reply
+    assert b"connection: close" in rest.lower()
+    assert json.loads(rest.split(b"\r\n\r\n", 1)[1]) == {
+        **({"detail": "the request body did not arrive within 3 s"} if chunked else {}),
+        "error": "the request body did not arrive within 3 s"}
 
 
 @pytest.mark.integration

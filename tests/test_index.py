@@ -164,6 +164,9 @@ def test_links_out_of_the_corpus_are_never_read(settings, fake_embedder, tmp_pat
     (corpus / "elsewhere").symlink_to(outside, target_is_directory=True)  # a folder outside
     (corpus / "loop").symlink_to(corpus, target_is_directory=True)  # a loop
     (corpus / "gone.txt").symlink_to(tmp_path / "nothing.txt")  # a dangling link
+    (corpus / "self.txt").symlink_to("self.txt")  # links that loop: to itself, to each other
+    (corpus / "ping.txt").symlink_to("pong.txt")
+    (corpus / "pong.txt").symlink_to("ping.txt")
     inside = corpus / "sub"
     inside.mkdir()
     (inside / "note.txt").write_text("The Lotus Institute partners with Lakeside University.")
@@ -175,7 +178,9 @@ def test_links_out_of_the_corpus_are_never_read(settings, fake_embedder, tmp_pat
     assert {"sub/note.txt", "note_link.txt"} <= set(indexed)
     assert all("root:x:0:0" not in d.get("text", "") for d in indexed.values())
     warnings = "\n".join(report.skipped)
-    for name in ("passwd_link.txt", "gone.txt", "elsewhere", "loop"):
+    assert not {"self.txt", "ping.txt", "pong.txt"} & set(indexed)
+    for name in ("passwd_link.txt", "gone.txt", "elsewhere", "loop", "self.txt", "ping.txt",
+                 "pong.txt"):
         assert name in warnings
     assert str(tmp_path) not in warnings, "warnings name files relative to the corpus"
 

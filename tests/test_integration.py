@@ -342,11 +342,15 @@ def test_cli_index_and_ask_json(tmp_path):
 def test_cli_never_indexes_a_link_out_of_the_corpus(tmp_path):
     shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
     (tmp_path / "corpus" / "passwd_link.txt").symlink_to("/etc/passwd")
+    (tmp_path / "corpus" / "ping.txt").symlink_to("pong.txt")  # links that loop
+    (tmp_path / "corpus" / "pong.txt").symlink_to("ping.txt")
     env = {**os.environ, "QA_CORPUS_DIR": str(tmp_path / "corpus"),
            "QA_INDEX_DIR": str(tmp_path / "index")}
     indexed = subprocess.run(qa_command() + ["index"], env=env, capture_output=True, text=True)
     assert indexed.returncode == 0
     assert "passwd_link.txt: a link to outside the corpus folder" in indexed.stderr
+    assert "ping.txt: a link to outside the corpus folder (or to nothing, or to itself)" in (
+        indexed.stderr)
     asked = subprocess.run(qa_command() + ["ask", "Which user has the shell /usr/sbin/nologin?",
                                            "--json"], env=env, capture_output=True, text=True)
     answer = json.loads(asked.stdout)

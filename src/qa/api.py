@@ -43,7 +43,10 @@ class ErrorBody(BaseModel):
 
 
 ERRORS = {400: {"model": ErrorBody, "description": "An empty question, one over the length "
-                "limit (QA_MAX_QUESTION_CHARS, 1000 by default), or one that is not text"},
+                "limit (QA_MAX_QUESTION_CHARS, 1000 by default), one that is not text, or a "
+                "body that cannot be parsed (JSON nested too deep)"},
+          408: {"model": ErrorBody, "description": "The body did not all arrive within "
+                "QA_BODY_TIMEOUT_S seconds (10 by default); the connection is closed"},
           413: {"model": ErrorBody, "description": f"A body over {MAX_BODY_BYTES} bytes, however "
                 "it is sent (a chunked body too)"},
           422: {"model": ErrorBody, "description": "Malformed JSON or fields (more than "
@@ -103,13 +106,15 @@ class QuestionLimits:
     request model; a Gradio function that takes a `question` (and a `history`) argument is
     checked here against the same model before Gradio queues it, whichever of Gradio's routes
     calls it (queue/join, run/, api/, call/, call/v2/). A call that names no function of the app
-    gets a 4xx here rather than a 500 from Gradio."""
+    gets a 4xx here rather than a 500 from Gradio, and so does one whose arguments are not the
+    function's inputs (too few or too many; on call/v2 an unknown or a missing name)."""
 
     def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
         self.settings = settings
         self.limiter = limiter
         self.blocks = None  # the Gradio app, once mounted
         self._inputs: dict[int, dict[str, int]] = {}
+        self._api_info: dict | None = None  # the named endpoints, read once
 
     def judge(self, scope: dict, body: bytes) -> Refusal | None:
         if scope.get("method") != "POST":
@@ -128,6 +133,9 @@ class QuestionLimits:
         fn = self.function(call)
         if fn is None or isinstance(fn, Refusal):
             return fn
+        wrong = self.arguments(call, fn)
+        if wrong is not None:
+            return wrong
         inputs = self.question_inputs(fn)
         if not inputs:
             return None
@@ -157,6 +165,80 @@ class QuestionLimits:
             return Refusal(404, "this app has no endpoint of that name (the named endpoints "
                            "are at /gradio_api/info)")
         return None
+
+    def arguments(self, call, fn) -> Refusal | None:
+        """A 4xx for arguments that are not the function's inputs, before Gradio sees them: it
+        answers too few with a 500 on run/, queues them to fail on queue/join and call/, drops
+        extra ones silently, and answers an unknown or missing name on call/v2 with a 500."""
+        if call.route != "queue" and fn.api_visibility == "private" and fn.queue:
+            # not the app's API (Gradio's clients may not call it), and the browser runs it
+            # through the queue: Gradio's direct routes answer any error in it with a 500
+            return Refusal(404, "this app has no endpoint of that name (the named endpoints "
+                           "are at /gradio_api/info)")
+        if not text_throughout(call.data):
+            return Refusal(400, "The call holds characters that are not text (a lone UTF-16 "
+                           "surrogate).")
+        if call.route == "call/v2":
+            parameters = self.parameters(call.api_name)
+            if parameters is None:
+                return Refusal(404, "this app has no endpoint of that name (the named endpoints "
+                               "are at /gradio_api/info)")
+            unknown = [name for name in call.data if name not in parameters]
+            missing = [name for name, required in parameters.items()
+                       if required and name not in call.data]
+            if unknown or missing:
+                said = [f"no parameter {', '.join(map(repr, unknown))}" if unknown else "",
+                        f"{', '.join(map(repr, missing))} missing" if missing else ""]
+                return Refusal(422, f"malformed request: {'; '.join(filter(None, said))} (the "
+                               f"parameters are {', '.join(parameters) or 'none'})")
+            return None
+        if not isinstance(call.data, list):  # Gradio's own 422 would echo it, surrogates too
+            return Refusal(422, "malformed request: data: must be a list of the arguments")
+        counts = {len(fn.inputs)}
+        if call.route == "call":  # call/ may leave out the inputs its API does not show
+            counts.add(sum(not block.skip_api for block in fn.inputs))
+        if len(call.data) not in counts:
+            return Refusal(422, f"malformed request: data: this function takes "
+                           f"{' or '.join(map(str, sorted(counts)))} inputs, not {len(call.data)}")
+        import gradio as gr
+
+        if self.takes_event_data(fn) and not (isinstance(call.event_data, dict) and {
+                "index", "value"} <= set(call.event_data)):  # Gradio: the event fails
+            return Refusal(422, "malformed request: event_data: this function answers an event "
+                           "of the page (a message liked, a row selected) and needs its index "
+                           "and value")
+        for n, (block, value) in enumerate(zip(fn.inputs, call.data)):
+            examples = len(block.samples or []) if isinstance(block, gr.Dataset) else None
+            if examples is not None and value is not None and not (
+                    type(value) is int and 0 <= value < examples):  # Gradio: 500, IndexError
+                return Refusal(422, f"malformed request: data.{n}: not the index of one of the "
+                               f"{examples} examples")
+            if (isinstance(block, gr.Dropdown) and not block.allow_custom_value
+                    and value is not None and not block.multiselect):  # Gradio: the event fails
+                if value not in [choice for _, choice in block.choices]:  # as Gradio checks
+                    return Refusal(422, f"malformed request: data.{n}: not one of the choices "
+                                   f"of {block.label or 'the list'}")
+        return None
+
+    def parameters(self, api_name: str) -> dict[str, bool] | None:
+        """A named endpoint's parameters, each with whether it must be given, as call/v2
+        reads them; None for a name that no endpoint of the app's API has."""
+        if self._api_info is None:
+            self._api_info = self.blocks.get_api_info()["named_endpoints"]
+        endpoint = self._api_info.get("/" + api_name)
+        if endpoint is None:
+            return None
+        return {p["parameter_name"]: not p.get("parameter_has_default", False)
+                for p in endpoint["parameters"] if "parameter_name" in p}
+
+    @staticmethod
+    def takes_event_data(fn) -> bool:
+        """Whether the function is handed the event's data (gr.LikeData, gr.SelectData…)."""
+        import gradio as gr
+
+        return fn.fn is not None and any(
+            isinstance(p.annotation, type) and issubclass(p.annotation, gr.EventData)
+            for p in inspect.signature(fn.fn).parameters.values())
 
     def question_inputs(self, fn) -> dict[str, int]:
         """Where the function's `question` and `history` arguments are among its inputs."""
@@ -296,6 +378,18 @@ class Following:
         return generation_of(store) if store is not None else ""
 
 
+def text_throughout(value: object) -> bool:
+    """No string in the value, key or item, holds a lone UTF-16 surrogate (which cannot be
+    encoded, so Gradio fails on it with a 500)."""
+    if isinstance(value, str):
+        return not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, dict):
+        return all(text_throughout(k) and text_throughout(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(map(text_throughout, value))
+    return True
+
+
 def allowed_origins(settings: Settings) -> list[str]:
     return [o.strip().rstrip("/") for o in settings.allowed_origins.split(",") if o.strip()]
 
@@ -318,7 +412,8 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
     limiter = RateLimiter(settings.rate_limit_per_minute)
     questions = QuestionLimits(settings, limiter)
     # innermost, so that its refusals pass through CORS and get the headers below
-    app.add_middleware(BodyGuard, max_bytes=MAX_BODY_BYTES, judge=questions.judge)
+    app.add_middleware(BodyGuard, max_bytes=MAX_BODY_BYTES, judge=questions.judge,
+                       body_seconds=settings.body_timeout_s)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"])
     frame_ancestors = " ".join(["'self'", *origins])
@@ -341,6 +436,14 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
         """A 422 that says which field is wrong, without echoing its value (NaN cannot be
         written as JSON, and a value is the client's own)."""
         return JSONResponse({"error": f"malformed request: {problems(exc.errors(), 1)}"}, 422)
+
+    from starlette.exceptions import HTTPException
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        """FastAPI's own refusals (a body it cannot parse, nested too deep) in the shape of the
+        API's others."""
+        return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
 
     @app.post("/api/ask", summary="Answer a question with citations", responses=ERRORS)
     def ask(body: AskRequest):

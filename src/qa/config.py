@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(30.0, gt=0, description="Longest wait for a model's answer.")
     llm_max_tokens: int = Field(256, ge=16, description="Most tokens a model may write.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
+    body_timeout_s: float = Field(
+        10.0, gt=0, description="Longest wait for the whole body of an HTTP request, from when "
+        "its headers arrive; a slower one gets 408 and its connection is closed."
+    )
     max_file_mb: float = Field(
         5.0, gt=0, description="Largest corpus file indexed, in MB (1 MB = 1,048,576 bytes); a "
         "larger one is skipped with a warning."

@@ -3,11 +3,15 @@
 `BodyGuard` is an ASGI middleware in front of the API and of the Gradio app mounted beside it. It
 reads a request's body as it streams in, counting bytes (a chunked body has no Content-Length to
 trust), and answers 413 as soon as the count passes the limit; only a whole body within the limit
-is handed on. Before it is, a `Judge` may refuse the request (a rate limit, a question's limits)
+is handed on. A body that has not all arrived within `body_seconds` of the request gets 408 and the
+connection is closed, so a client that sends a byte at a time (slowloris) holds a socket for a
+bounded time, and never a worker or the search lock (no app code runs before the body is whole).
+Before it is handed on, a `Judge` may refuse the request (a rate limit, a question's limits)
 with a 4xx of its own. `gradio_call` reads which function a call to Gradio's HTTP API names."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
@@ -57,14 +61,17 @@ def client_of(scope: dict) -> str:
 
 
 class BodyGuard:
-    """ASGI middleware: a body over `max_bytes` gets 413 however it is sent; `judge` sees every
-    whole body first. Refusals are JSON {"error": message}; on Gradio's routes also
-    {"detail": message}, the key its browser client shows."""
+    """ASGI middleware: a body over `max_bytes` gets 413 however it is sent, and one not whole
+    within `body_seconds` gets 408; `judge` sees every whole body first. Refusals are JSON
+    {"error": message}; on Gradio's routes also {"detail": message}, the key its browser client
+    shows."""
 
-    def __init__(self, app, max_bytes: int, judge: Judge | None = None) -> None:
+    def __init__(self, app, max_bytes: int, judge: Judge | None = None,
+                 body_seconds: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.judge = judge
+        self.body_seconds = body_seconds
 
     async def __call__(self, scope: dict, receive, send) -> None:
         if scope["type"] != "http":
@@ -78,8 +85,16 @@ class BodyGuard:
         parts: list[bytes] = []
         size = 0
         more = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.body_seconds
         while more:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - loop.time())
+            except TimeoutError:
+                await self.refuse(scope, send, Refusal(
+                    408, f"the request body did not arrive within {self.body_seconds:g} s",
+                    {"Connection": "close"}))
+                return
             if message["type"] == "http.disconnect":
                 return  # the client left: there is no one to answer
             chunk = message.get("body", b"")
@@ -132,6 +147,8 @@ class GradioCall:
     fn_index: object  # as sent: None when the call names its function by api_name
     api_name: str | None
     data: object  # the arguments: a list in order, or (call/v2) a dict by parameter name
+    route: str = "queue"  # queue, run (run/ and api/), call or call/v2
+    event_data: object = None  # what the page says of the event (the message liked…)
 
 
 def gradio_call(path: str, body: bytes) -> GradioCall | None:
@@ -148,7 +165,9 @@ def gradio_call(path: str, body: bytes) -> GradioCall | None:
     if not isinstance(payload, dict):
         raise ValueError("the body is not a JSON object")
     if v2:
-        return GradioCall(None, called_name, payload)
+        return GradioCall(None, called_name, payload, "call/v2")
     fn_index = payload.get("fn_index") if (queue or direct) else None
     name = None if queue else (direct_name or called_name)
-    return GradioCall(fn_index, name, payload.get("data"))
+    return GradioCall(fn_index, name, payload.get("data"),
+                      "queue" if queue else "run" if direct else "call",
+                      payload.get("event_data"))

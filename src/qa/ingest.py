@@ -413,11 +413,14 @@ def list_corpus(root: Path, on_skip: Warn | None = None,
             if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
             if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(base) or not target.is_file():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):  # dangling, or links that loop (RuntimeError)
+                    target = None
+                if target is None or not target.is_relative_to(base) or not target.is_file():
                     if on_skip:
                         on_skip(f"{path.relative_to(root).as_posix()}: a link to outside the "
-                                "corpus folder (or to nothing), not read")
+                                "corpus folder (or to nothing, or to itself), not read")
                     continue
             if max_bytes is not None and (skipped := _too_big(path, root, max_bytes)):
                 if on_skip:
