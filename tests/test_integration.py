@@ -464,6 +464,8 @@ def test_cli_eval_on_a_dataset_uses_its_own_index(tmp_path):
     ("When was the Jiangxi Provincial Alliance for Sino-Foreign Cooperative Education inaugurated?",
      "November 18"),
     ("Who did Chongqing Normal University partner with in music education?", "Moscow Conservatory"),
+    # the number of what is counted, where a sentence before it gives a number of other things
+    ("How many cooperative programs does Chongqing have?", "66"),
 ])
 def test_a_factoid_answer_opens_with_the_phrase_that_answers(service, question, lead):
     answer = service.ask(question)

@@ -76,7 +76,9 @@ PASSAGE_HOLDS = [
     ("When did it open?", "It has 1200 students.", False),
     ("When did it open?", "The calendar may have been influenced by a monk.", False),  # a verb
     ("When did it open?", "1. Promote the exchange of ideas.", False),  # a list label
-    ("How many students are there?", "The city hosts nine joint institutions.", True),
+    ("How many students are there?", "The city hosts nine joint institutions.", False),  # of others
+    ("How many were there?", "The city hosts nine joint institutions.", True),  # counts anything
+    ("How many institutions and programmes are there?", "It hosts 75 such collaborations.", True),
     ("How many students are there?", "In 2025 it had 1,500 students.", True),
     ("How many students are there?", "It was held on November 17, 2025.", False),  # a date
     ("How many students are there?", "1. Promote the exchange of ideas.", False),

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from qa.leads import (Span, english_slot, matches, name_spans, nearest, novel_runs, reason_spans,
-                      short, slot_spans, typed_spans)
+from qa.leads import (Span, counted_after, english_slot, matches, name_spans, nearest, novel_runs,
+                      reason_spans, short, slot_spans, typed_spans)
 from qa.places import country_spans, names_a_country
 from qa.prompts import ABSTAIN_NO_EMAIL, ABSTAIN_NO_EXPANSION, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
 from qa.text import STOPWORDS, has_chinese, stem, tagged_spans, tagged_words, term_set, terms
@@ -172,8 +172,16 @@ def _holds_pattern(pattern: re.Pattern, list_labels: bool = True) -> Callable[[s
 
 
 def _holds_number(text: str, query: "Query", known: str) -> bool:
-    """A number that is not part of a date or a list label."""
+    """A number that is not part of a date or a list label; for "how many X", a number of X
+    ("66 cooperative programs"), where the question says what it counts."""
+    if query is not None and query.counted:
+        return counts_what_is_asked(text, query)
     return _numbers(text)
+
+
+def counts_what_is_asked(text: str, query: "Query") -> bool:
+    """Whether a number of the text is followed closely by what the question counts."""
+    return any(counted_after(text, b, query.counted) for _, b in _number_phrases(text, None))
 
 
 def _holds_country(text: str, query: "Query", known: str) -> bool:

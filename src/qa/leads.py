@@ -80,8 +80,7 @@ def nearest(text: str, spans: list[Span], query: "Query") -> tuple[str, float]:
                                                  *range(j, min(len(tokens), j + NEAR)))
                   if asked[k]]
         value = len(set(around)) + (NAMING if any(_names(*tokens[k][2:]) for k in inside) else 0)
-        if query.counted and any(_term(tokens[k][2]) == query.counted
-                                 for k in range(j, min(len(tokens), j + COUNTED_REACH))):
+        if query.counted and counted_after(text, b, query.counted):
             value += COUNTED
         if value > best_value:
             best, best_value = text[a:b].strip(" ,.;:，。；："), value
@@ -90,6 +89,11 @@ def nearest(text: str, spans: list[Span], query: "Query") -> tuple[str, float]:
 
 COUNTED = 2.0  # what it counts that a number is followed by what the question counts
 COUNTED_REACH = 3  # words after the number where that is looked for
+
+
+def counted_after(text: str, at: int, counted: str) -> bool:
+    """Whether what a question counts follows closely after `at` ("66 cooperative programs")."""
+    return any(_term(token[2]) == counted for token in _tokens(text[at:])[:COUNTED_REACH])
 
 
 def _term(token: str) -> str:

@@ -312,6 +312,10 @@ class Query:
         quoted) does not give; any text does where no kind is asked for."""
         return self.kind is None or self.kind.holds(text, self, known)
 
+    def counting_any(self) -> "Query":
+        """The same question where any number answers, not only a number of what it counts."""
+        return replace(self, counted="")
+
     def without_kind(self) -> "Query":
         return replace(self, kind=None, subject="")
 
@@ -345,9 +349,10 @@ def asked_noun(question: str) -> str:
 
 
 def _counted(question: str) -> str:
-    """The term of the thing a "how many" question counts, else ''."""
+    """The term of the thing a "how many" question counts, else '' (also for "how many
+    institutions and programs", which counts two things together)."""
     match = _COUNTED.search(question)
-    if not match:
+    if not match or re.search(r"\b(?:and|or)\b|[和与及或]", match.group(1) or match.group(3) or ""):
         return ""
     if match.group(1):
         counted = terms(match.group(1))

@@ -465,6 +465,8 @@ class Retriever:
         if q.kind is not None and q.kind.ranking == "preferred" \
                 and not any(q.holds(i.text) for i in items):
             q = q.without_kind()
+        if q.counted and q.kind is not None and not any(q.holds(i.text) for i in items):
+            q = q.counting_any()  # no candidate gives a number of what it counts: any number
         chinese_question = q.search.chinese
         asked = frozenset(q.search.terms)
         translated = self.lexical.weigh_translations(self.translator.translate(q.search, sources)) \
