@@ -6,9 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.embedders import HashingEmbedder
 from qa.errors import IndexBusy, IndexMissing
 from qa.index import _lock, current_generation, open_index, read_manifest
 from qa.service import run_index
+from qa.text import mostly_chinese
 
 
 def _ids(index_dir: Path) -> dict:
@@ -24,8 +26,9 @@ def test_first_build_then_unchanged_rerun(settings, fake_embedder):
     assert len(again.unchanged) == 5 and not again.changed and again.chunks_embedded == 0
     assert current_generation(settings.index_dir) == generation, "nothing changed, no new copy"
     store, manifest = open_index(settings.index_dir)
-    assert store.count("chunks") == first.chunks
-    assert store.count("sentences") == sum(len(d["sentence_ids"]) for d in manifest["documents"].values())
+    assert store.count("chunks") + store.count("chunks_zh") == first.chunks
+    assert store.count("sentences_ml") + store.count("runs_ml") == sum(
+        len(d["sentence_ids"]) for d in manifest["documents"].values())
     store.close()
 
 
@@ -46,7 +49,7 @@ def test_changed_added_and_deleted_documents(settings, fake_embedder, corpus):
     for source in report.unchanged:
         assert after[source] == before[source]
     store, manifest = open_index(settings.index_dir)
-    assert store.count("chunks") == sum(len(ids) for _, ids in after.values())
+    assert store.count("chunks") + store.count("chunks_zh") == sum(len(ids) for _, ids in after.values())
     found = store.query("sentences", fake_embedder.embed(["Kenya visiting scholars"])[0], 3)
     assert any("Kenya" in item.text for item in found)
     store.close()
@@ -245,3 +248,67 @@ def test_a_generation_is_kept_while_a_reader_holds_it_and_freed_when_it_leaves(
     (corpus / "new.txt").write_text("The Quartz Institute opened a campus with Cove University.")
     run_index(settings, fake_embedder, multilingual=None)
     assert sorted(settings.index_dir.glob("gen-*")) == [current_generation(settings.index_dir)]
+
+
+CHINESE = ("重庆市与英国莱斯特大学合作举办医学专业本科教育项目。该项目每年招收学生一百二十名，"
+           "学制五年。\n学生毕业后获得两校的学位证书。")
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing embedder, keeping every text it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts += texts
+        return super().embed(texts)
+
+
+def test_chinese_text_gets_no_minilm_vectors_where_the_multilingual_channel_scores_it(settings):
+    (settings.corpus_dir / "leicester.txt").write_text(CHINESE, encoding="utf-8")
+    minilm, use = CountingEmbedder(), CountingEmbedder()
+    run_index(settings, minilm, multilingual=use)
+    store, manifest = open_index(settings.index_dir)
+    chinese = [d for d in manifest["documents"].values() if d["language"] == "zh"]
+    english = [d for d in manifest["documents"].values() if d["language"] != "zh"]
+    assert len(chinese) == 1 and english
+    for doc in chinese:
+        assert store.vectors("sentences", doc["sentence_ids"])[0] == []
+        assert store.vectors("contexts", doc["sentence_ids"])[0] == []
+        assert store.vectors("chunks", doc["chunk_ids"])[0] == []
+        assert sorted(i.id for i in store.get("chunks_zh", ids=doc["chunk_ids"])[0]) \
+            == sorted(doc["chunk_ids"])
+        ml = [i for kind in ("sentences_ml", "runs_ml")
+              for i in store.vectors(kind, doc["sentence_ids"])[0]]
+        assert sorted(ml) == sorted(doc["sentence_ids"])
+    for doc in english:
+        assert len(store.vectors("sentences", doc["sentence_ids"])[0]) == len(doc["sentence_ids"])
+        assert len(store.vectors("chunks", doc["chunk_ids"])[0]) == len(doc["chunk_ids"])
+    assert not [t for t in minilm.texts if mostly_chinese(t)]
+    assert [t for t in use.texts if mostly_chinese(t)]
+    store.close()
+
+
+def test_without_a_multilingual_channel_minilm_scores_chinese_sentences(settings, fake_embedder):
+    (settings.corpus_dir / "leicester.txt").write_text(CHINESE, encoding="utf-8")
+    run_index(settings, fake_embedder, multilingual=None)
+    store, manifest = open_index(settings.index_dir)
+    chinese = [d for d in manifest["documents"].values() if d["language"] == "zh"]
+    assert chinese
+    for doc in chinese:
+        assert len(store.vectors("sentences", doc["sentence_ids"])[0]) == len(doc["sentence_ids"])
+        assert store.vectors("chunks", doc["chunk_ids"])[0] == []  # MiniLM never ranks them
+    store.close()
+
+
+def test_an_index_of_an_earlier_format_opens_without_the_collections_added_since(tmp_path):
+    from qa.store import ADDED_LATER, COLLECTIONS, ChromaStore, folder_client
+
+    client = folder_client(tmp_path / "chroma")
+    for kind in set(COLLECTIONS) - ADDED_LATER:
+        client.get_or_create_collection(kind, embedding_function=None)
+    store = ChromaStore(client, create=False)
+    assert store.count("chunks_zh") == 0 and store.get("chunks_zh")[0] == []
+    store.close()

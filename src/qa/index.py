@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from qa.embedders import Embedder
 from qa.errors import DocumentError, IndexBusy, IndexMissing
 # current_generation, read_manifest and _lock: a folder index's own, imported from here before
@@ -22,7 +24,7 @@ from qa.ingest import (LONG_SENTENCE_WORDS, chunk_document, file_hash, list_corp
                        load_document, sentences_of)
 from qa.partnerships import of_document as extract_partnerships
 from qa.store import COLLECTIONS, ChromaStore
-from qa.text import word_count
+from qa.text import reads_as_chinese, word_count
 from qa.types import SourceDoc
 
 # Bump whenever what is stored changes: the collections, or the cleaning and splitting rules that
@@ -30,8 +32,10 @@ from qa.types import SourceDoc
 # clauses of long sentences; 3: their USE vectors apart; 4: sentences read after the one before
 # them; 5: the version alone marks the cleaning and splitting rules (no longer a hash of code);
 # 6: UTF-8 with a few damaged bytes read without them (not as mojibake), NUL characters removed.
-# 7: each document's partnership facts in its manifest entry ("partnerships").
-FORMAT_VERSION = 7
+# 7: each document's partnership facts in its manifest entry ("partnerships"). 8: no MiniLM
+# vectors for Chinese text (chunks of Chinese documents in chunks_zh, for BM25 alone; Chinese
+# sentences without MiniLM vectors where the multilingual channel scores them).
+FORMAT_VERSION = 8
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates
 
@@ -198,31 +202,35 @@ def _apply_changes(generations: Generations, old: str | None, known: dict, repor
                                          known[source]["chunk_ids"] + known[source]["sentence_ids"]})
     try:
         for source in gone:
-            store.delete("chunks", known[source]["chunk_ids"])
-            store.delete("sentences", known[source]["sentence_ids"])
-            store.delete("sentences_ml", known[source]["sentence_ids"])
-            store.delete("runs_ml", known[source]["sentence_ids"])
-            store.delete("contexts", known[source]["sentence_ids"])
+            for kind in ("chunks", "chunks_zh"):
+                store.delete(kind, known[source]["chunk_ids"])
+            for kind in ("sentences", "sentences_ml", "runs_ml", "contexts"):
+                store.delete(kind, known[source]["sentence_ids"])
         rows: list[tuple[str, str, str, dict]] = []  # (collection, id, text, metadata)
         added: dict[str, dict] = {}
         for doc in docs:
             chunks = chunk_document(doc, chunk_chars, chunk_overlap)
             sentences = sentences_of(doc)
             meta = {"source": doc.source, "title": doc.title}
-            rows += [("chunks", c.id, c.text, {**meta, "start": c.start, "end": c.end})
-                     for c in chunks]
+            # MiniLM ranks chunks of documents not in Chinese only (retrieve.dense_ranking)
+            rows += [("chunks_zh" if doc.language == "zh" else "chunks", c.id, c.text,
+                      {**meta, "start": c.start, "end": c.end}) for c in chunks]
             before = None  # the whole sentence before this one
             for s in sentences:
                 row = {**meta, "start": s.start, "end": s.end,
                        "sentence_start": s.sentence_start, "sentence_end": s.sentence_end}
-                rows.append(("sentences", s.id, s.text, row))
+                # Chinese text is scored on USE where there is a multilingual channel, so it
+                # gets no MiniLM vectors: embedding it three ways took most of a build's time
+                dense = embedders[1] is None or not reads_as_chinese(s.text, doc.language)
+                if dense:
+                    rows.append(("sentences", s.id, s.text, row))
                 if embedders[1]:
                     kind = "sentences_ml" if s.sentence_start < 0 else "runs_ml"
                     rows.append((kind, s.id, s.text, row))
                 # a sentence read after the one before it; not a long one, which its runs of
                 # clauses match (measured: the same figures on the three sets, less to embed)
                 if s.sentence_start < 0:
-                    if before is not None and word_count(s.text) <= LONG_SENTENCE_WORDS:
+                    if dense and before is not None and word_count(s.text) <= LONG_SENTENCE_WORDS:
                         rows.append(("contexts", s.id, f"{before.text} {s.text}", row))
                     before = s
             report.chunks_embedded += len(chunks)
@@ -239,8 +247,7 @@ def _apply_changes(generations: Generations, old: str | None, known: dict, repor
             for kind in COLLECTIONS:
                 picked = [row for row in batch if row[0] == kind]
                 if picked:
-                    embedder = embedders[1] if kind.endswith("_ml") else embedders[0]
-                    store.add(kind, [r[1] for r in picked], embedder.embed([r[2] for r in picked]),
+                    store.add(kind, [r[1] for r in picked], _vectors(kind, picked, embedders),
                               [r[2] for r in picked], [r[3] for r in picked])
             if on_progress:
                 on_progress(start + len(batch), len(rows))
@@ -248,3 +255,14 @@ def _apply_changes(generations: Generations, old: str | None, known: dict, repor
         store.close()
     generations.commit(new, {"settings": settings, "documents": {**kept, **added}})
     return added
+
+
+def _vectors(kind: str, rows: list[tuple[str, str, str, dict]],
+             embedders: tuple[Embedder, Embedder | None]):
+    """The vectors of a collection's rows: USE for *_ml, none for chunks_zh (BM25 reads their
+    text; Chroma stores a vector with every item, so each gets a one-number placeholder),
+    MiniLM for the rest."""
+    if kind == "chunks_zh":
+        return np.ones((len(rows), 1), dtype=np.float32)
+    embedder = embedders[1] if kind.endswith("_ml") else embedders[0]
+    return embedder.embed([r[2] for r in rows])
