@@ -24,7 +24,7 @@ class Chunks:
     """The store calls Lexical makes: English chunks, and no chunks of Chinese documents."""
 
     def get(self, kind: str):
-        return [SimpleNamespace(text=t, metadata={"source": f"{i}.txt"})
+        return [SimpleNamespace(id=f"{i}#0", text=t, metadata={"source": f"{i}.txt"})
                 for i, t in enumerate(TEXTS) if kind == "chunks"], None
 
 

@@ -9,12 +9,14 @@ they were; the next run deletes the unfinished one and starts over.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from qa.bm25 import BM25, of_store
 from qa.embedders import Embedder
 from qa.errors import DocumentError, IndexBusy, IndexMissing
 # current_generation, read_manifest and _lock: a folder index's own, imported from here before
@@ -24,7 +26,7 @@ from qa.ingest import (LONG_SENTENCE_WORDS, chunk_document, file_hash, list_corp
                        load_document, sentences_of)
 from qa.partnerships import of_document as extract_partnerships
 from qa.store import COLLECTIONS, ChromaStore
-from qa.text import reads_as_chinese, word_count
+from qa.text import reads_as_chinese, terms, word_count
 from qa.types import SourceDoc
 
 # Bump whenever what is stored changes: the collections, or the cleaning and splitting rules that
@@ -34,8 +36,10 @@ from qa.types import SourceDoc
 # 6: UTF-8 with a few damaged bytes read without them (not as mojibake), NUL characters removed.
 # 7: each document's partnership facts in its manifest entry ("partnerships"). 8: no MiniLM
 # vectors for Chinese text (chunks of Chinese documents in chunks_zh, for BM25 alone; Chinese
-# sentences without MiniLM vectors where the multilingual channel scores them).
-FORMAT_VERSION = 8
+# sentences without MiniLM vectors where the multilingual channel scores them). 9: the BM25
+# index saved with the generation (LEXICAL).
+FORMAT_VERSION = 9
+LEXICAL = "lexical.npz"
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates
 
@@ -208,8 +212,10 @@ def _apply_changes(generations: Generations, old: str | None, known: dict, repor
                 store.delete(kind, known[source]["sentence_ids"])
         rows: list[tuple[str, str, str, dict]] = []  # (collection, id, text, metadata)
         added: dict[str, dict] = {}
+        lexical: list[tuple[str, str, Counter]] = []  # the new chunks' terms, for BM25
         for doc in docs:
             chunks = chunk_document(doc, chunk_chars, chunk_overlap)
+            lexical += [(c.id, doc.source, Counter(terms(c.text))) for c in chunks]
             sentences = sentences_of(doc)
             meta = {"source": doc.source, "title": doc.title}
             # MiniLM ranks chunks of documents not in Chinese only (retrieve.dense_ranking)
@@ -251,6 +257,14 @@ def _apply_changes(generations: Generations, old: str | None, known: dict, repor
                               [r[2] for r in picked], [r[3] for r in picked])
             if on_progress:
                 on_progress(start + len(batch), len(rows))
+        previous = read_lexical(generations, old) if old else None
+        if old and previous is None:  # a generation saved without one: from all its chunks
+            bm25 = of_store(store)
+        elif previous is not None:
+            bm25 = previous.updated({i for s in gone for i in known[s]["chunk_ids"]}, lexical)
+        else:
+            bm25 = BM25.build(lexical)
+        generations.save(new, LEXICAL, bm25.to_bytes())
     finally:
         store.close()
     generations.commit(new, {"settings": settings, "documents": {**kept, **added}})
@@ -266,3 +280,9 @@ def _vectors(kind: str, rows: list[tuple[str, str, str, dict]],
         return np.ones((len(rows), 1), dtype=np.float32)
     embedder = embedders[1] if kind.endswith("_ml") else embedders[0]
     return embedder.embed([r[2] for r in rows])
+
+
+def read_lexical(generations: Generations, name: str) -> BM25 | None:
+    """The BM25 index saved with a generation; None for one saved without."""
+    data = generations.load(name, LEXICAL)
+    return BM25.from_bytes(data) if data is not None else None

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from qa.bm25 import BM25, Scorer, of_store
 from qa.embedders import Embedder
 from qa.places import country_names, mentions_country, names_any
 from qa.mentions import MONTHS, DocumentMentions
@@ -96,18 +97,16 @@ def is_heading(text: str) -> bool:
 
 
 class Lexical:
-    """BM25 over chunks, built from the stored chunks when the service starts."""
+    """BM25 over chunks: the index saved with the generation (`index`), or else one built from
+    the store's chunks."""
 
-    def __init__(self, store: ChromaStore) -> None:
-        from rank_bm25 import BM25Okapi
-
-        chunks = store.get("chunks")[0] + store.get("chunks_zh")[0]
-        self.sources = [c.metadata["source"] for c in chunks]
-        tokenized = [terms(c.text) for c in chunks]
-        self._bm25 = BM25Okapi(tokenized) if chunks else None
-        frequency = Counter(t for tokens in tokenized for t in set(tokens))
-        count = max(len(tokenized), 1)
-        self.idf = {t: math.log(1 + count / n) for t, n in frequency.items()}
+    def __init__(self, store: ChromaStore, index: BM25 | None = None) -> None:
+        index = index if index is not None else of_store(store)
+        self.sources = index.sources
+        self._bm25 = Scorer(index) if index.ids else None
+        count = max(len(index.ids), 1)
+        self.idf = {t: math.log(1 + count / n)
+                    for t, n in zip(index.vocabulary, index.document_frequency().tolist())}
         self.unknown_idf = math.log(1 + count)
         self._sorted = sorted(self.idf)
 
@@ -115,7 +114,7 @@ class Lexical:
         """Sources of the best chunks, best first."""
         if self._bm25 is None or not query_terms:
             return []
-        scores = self._bm25.get_scores(query_terms)
+        scores = self._bm25.scores(query_terms)
         best = np.argsort(-scores)[:depth]
         return [self.sources[i] for i in best if scores[i] > 0]
 
@@ -315,13 +314,14 @@ def _contexts(items: list) -> dict[str, str]:
 
 class Retriever:
     def __init__(self, store: ChromaStore, embedder: Embedder, multilingual: Embedder | None,
-                 documents: dict, ranking: Ranking | None = None, reranker=None) -> None:
+                 documents: dict, ranking: Ranking | None = None, reranker=None,
+                 lexical: BM25 | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.multilingual = multilingual
         self.documents = documents
         self.ranking = ranking or Ranking()
-        self.lexical = Lexical(store)
+        self.lexical = Lexical(store, lexical)
         self.reranker = reranker
         self.translator = Translator(multilingual, documents) if multilingual else None
         self._cache: dict[str, Loaded] = {}  # per document
