@@ -365,20 +365,3 @@ def test_a_country_is_found_in_one_of_its_names_not_in_a_word_like_it():
     question = "哪所美国大学与重庆合作？"  # 美国: the United States
     assert retriever.unknown_names(analyse(question), hits[:1]) == ["美国"]
     assert retriever.unknown_names(analyse(question), hits) == []
-
-
-def test_chinese_sentences_are_scored_on_use_where_they_have_no_minilm_vectors(settings,
-                                                                               fake_embedder):
-    from qa.service import QAService, run_index
-
-    use = HashingEmbedder(dim=128)  # another space than "MiniLM"'s, as USE's is
-    (settings.corpus_dir / "zhang.txt").write_text(
-        "张世昌（），中国足球运动员，司职守门员。张世昌在河南建业只担任替补。", encoding="utf-8")
-    run_index(settings, fake_embedder, multilingual=use)
-    retriever = QAService(settings, embedder=fake_embedder, multilingual=use).retriever
-    chinese = [h for h in retriever.search(analyse("张世昌的职业是什么？")).hits
-               if h.sentence.source == "zhang.txt"]
-    assert chinese and all(h.features.dense == h.features.multilingual for h in chinese)
-    english = [h for h in retriever.search(analyse("Which universities work with Chongqing?")).hits
-               if not h.features.cross]
-    assert english and any(h.features.dense != h.features.multilingual for h in english)

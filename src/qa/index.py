@@ -26,7 +26,7 @@ from qa.ingest import (LONG_SENTENCE_WORDS, chunk_document, file_hash, list_corp
                        load_document, sentences_of)
 from qa.partnerships import of_document as extract_partnerships
 from qa.store import COLLECTIONS, ChromaStore
-from qa.text import reads_as_chinese, terms, word_count
+from qa.text import terms, word_count
 from qa.types import SourceDoc
 
 # Bump whenever what is stored changes: the collections, or the cleaning and splitting rules that
@@ -35,9 +35,8 @@ from qa.types import SourceDoc
 # them; 5: the version alone marks the cleaning and splitting rules (no longer a hash of code);
 # 6: UTF-8 with a few damaged bytes read without them (not as mojibake), NUL characters removed.
 # 7: each document's partnership facts in its manifest entry ("partnerships"). 8: no MiniLM
-# vectors for Chinese text (chunks of Chinese documents in chunks_zh, for BM25 alone; Chinese
-# sentences without MiniLM vectors where the multilingual channel scores them). 9: the BM25
-# index saved with the generation (LEXICAL).
+# vectors for the chunks of Chinese documents (chunks_zh, for BM25 alone). 9: the BM25 index
+# saved with the generation (LEXICAL).
 FORMAT_VERSION = 9
 LEXICAL = "lexical.npz"
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
@@ -225,18 +224,16 @@ def _apply_changes(generations: Generations, old: str | None, known: dict, repor
             for s in sentences:
                 row = {**meta, "start": s.start, "end": s.end,
                        "sentence_start": s.sentence_start, "sentence_end": s.sentence_end}
-                # Chinese text is scored on USE where there is a multilingual channel, so it
-                # gets no MiniLM vectors: embedding it three ways took most of a build's time
-                dense = embedders[1] is None or not reads_as_chinese(s.text, doc.language)
-                if dense:
-                    rows.append(("sentences", s.id, s.text, row))
+                # MiniLM scores Chinese sentences too: with USE in its place CMRC fell from
+                # 0.892 to 0.808 on its tune half (docs/decisions.md)
+                rows.append(("sentences", s.id, s.text, row))
                 if embedders[1]:
                     kind = "sentences_ml" if s.sentence_start < 0 else "runs_ml"
                     rows.append((kind, s.id, s.text, row))
                 # a sentence read after the one before it; not a long one, which its runs of
                 # clauses match (measured: the same figures on the three sets, less to embed)
                 if s.sentence_start < 0:
-                    if dense and before is not None and word_count(s.text) <= LONG_SENTENCE_WORDS:
+                    if before is not None and word_count(s.text) <= LONG_SENTENCE_WORDS:
                         rows.append(("contexts", s.id, f"{before.text} {s.text}", row))
                     before = s
             report.chunks_embedded += len(chunks)

@@ -12,7 +12,6 @@ import bisect
 import itertools
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -25,7 +24,7 @@ from qa.mentions import MONTHS, DocumentMentions
 from qa.ranking import Ranking
 from qa.questions import STATES_RESULT, Query, Search, initialisms, introduces
 from qa.store import ChromaStore
-from qa.text import reads_as_chinese, stem, term_set, terms, word_terms
+from qa.text import reads_as_chinese, stem, term_set, word_terms
 from qa.types import Hit, Sentence
 
 RRF_K = 60
@@ -45,9 +44,8 @@ NAME_FORM_REACH = 3  # letters another form of a name adds: Russia -> Russian, B
 NAME_FORM_LEAST = 4  # letters the shorter form keeps
 
 TermWeights = dict[frozenset[str], float]  # a query term (the words that stand for it) -> weight
-# sentences of some documents and their vectors: MiniLM, MiniLM in context, USE (row per
-# sentence), and whether each has MiniLM vectors (Chinese text has none where USE scores it)
-Loaded = tuple[list, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# sentences of some documents and their vectors: MiniLM, MiniLM in context, USE (row per sentence)
+Loaded = tuple[list, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -455,15 +453,12 @@ class Retriever:
                    term_weights: TermWeights) -> list[Hit]:
         if not sources:
             return []
-        items, vectors, in_context, ml_vectors, embedded = self._load_sentences(sources,
-                                                                               len(dense_q))
+        items, vectors, in_context, ml_vectors = self._load_sentences(sources)
         rules = self.ranking
         in_context_share = rules.dense_context_share if rules.on("sentence_context") else 0.0
         context_share = rules.context_share if rules.on("sentence_context") else 0.0
         dense = np.maximum(vectors @ dense_q, in_context_share * (in_context @ dense_q))
         multi = ml_vectors @ multi_q if multi_q is not None else np.zeros(len(items))
-        # Chinese text without MiniLM vectors: USE stands in for them
-        dense = np.where(embedded, dense, multi)
         # the kind the question asks for, not the turn it leans on; of a kind only some
         # passages could give, where no candidate gives one, none is marked down
         if q.kind is not None and q.kind.ranking == "preferred" \
@@ -508,30 +503,18 @@ class Retriever:
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits
 
-    def _load_sentences(self, sources: list[str], dim: int) -> Loaded:
+    def _load_sentences(self, sources: list[str]) -> Loaded:
         """Sentences and their vectors for these documents, read from the store once each: MiniLM,
-        MiniLM of the sentence after the one before it (its own where it has none), USE. A
-        sentence without MiniLM vectors (Chinese text, index format 8) has zeros of `dim`."""
+        MiniLM of the sentence after the one before it (its own where it has none), USE."""
         missing = [s for s in sources if s not in self._cache]
         if missing:
             ids = [i for s in missing for i in self.documents[s]["sentence_ids"]]
             items, vectors = self.store.get("sentences", with_vectors=True, ids=ids)
-            vectors = vectors.reshape(len(items), -1) if len(items) else np.zeros((0, dim))
-            embedded = [True] * len(items)
             context_by_id = dict(zip(*self.store.vectors("contexts", ids)))
             ml_by_id = {}
             if self.multilingual:
-                found = {item.id for item in items}
-                rest = [i for i in ids if i not in found]
                 for kind in ("sentences_ml", "runs_ml"):
-                    if rest:  # those MiniLM does not score: their text is kept here only
-                        more, ml = self.store.get(kind, with_vectors=True, ids=rest)
-                        items += more
-                        embedded += [False] * len(more)
-                        ml_by_id.update(zip((i.id for i in more), ml))
-                    ml_by_id.update(zip(*self.store.vectors(kind, [i for i in ids if i in found])))
-                vectors = np.concatenate([vectors, np.zeros((len(items) - len(vectors), dim),
-                                                            dtype=np.float32)])
+                    ml_by_id.update(zip(*self.store.vectors(kind, ids)))
             for source in missing:
                 rows = [k for k, item in enumerate(items) if item.metadata["source"] == source]
                 in_context = [context_by_id.get(items[k].id, vectors[k]) for k in rows]
@@ -539,8 +522,7 @@ class Retriever:
                 self._cache[source] = (
                     [items[k] for k in rows], vectors[rows],
                     np.asarray(in_context, dtype=np.float32).reshape(len(rows), -1),
-                    np.asarray(ml, dtype=np.float32).reshape(len(rows), -1),
-                    np.asarray([embedded[k] for k in rows], dtype=bool))
+                    np.asarray(ml, dtype=np.float32).reshape(len(rows), -1))
                 context = _contexts([items[k] for k in rows])
                 for k in rows:
                     own = term_set(items[k].text)
@@ -548,7 +530,7 @@ class Retriever:
                 self._find_antecedents([items[k] for k in rows], source)
         parts = [self._cache[s] for s in sources]
         return ([i for p in parts for i in p[0]],
-                *(np.concatenate([p[n] for p in parts]) for n in (1, 2, 3, 4)))
+                *(np.concatenate([p[n] for p in parts]) for n in (1, 2, 3)))
 
     def _find_antecedents(self, items: list, source: str) -> None:
         """Note the sentence each sentence of a document points back at ("During the

@@ -15,7 +15,6 @@ from qa.errors import ConfigError, StoreUnreachable
 # searching whole sentences needs no filter. contexts: a whole sentence read after the one
 # before it ("The city now hosts…" after the sentence that names Chongqing), MiniLM.
 # chunks_zh: the chunks of Chinese documents, which MiniLM does not rank: their text, for BM25.
-# With a multilingual channel, Chinese sentences are in sentences_ml / runs_ml only.
 COLLECTIONS = ("chunks", "chunks_zh", "sentences", "sentences_ml", "runs_ml", "contexts")
 ADDED_LATER = frozenset({"chunks_zh"})  # index format 8
 
