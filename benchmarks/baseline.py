@@ -4,7 +4,11 @@ The tutorial pipeline: RecursiveCharacterTextSplitter(1000, 200), the same all-M
 embeddings, Chroma, top-4 similarity search, and the top chunk as the answer (it never abstains).
 Both are scored by `qa eval`'s own code; the table shows each figure and ours / tutorial.
 
-Run: .venv/bin/python benchmarks/baseline.py [--work DIR]   (adds ../shared/data sets when present)
+Both builds are timed first, side by side (ours with the settings' embedders, a full build unless
+--work holds an index of the corpus already).
+
+Run: .venv/bin/python benchmarks/baseline.py [--work DIR] [--only NAME] [--builds-only]
+(adds ../shared/data sets when present)
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ DATA = ROOT.parent / "shared" / "data"
 # Answer length limits of issue 4's targets: ~120 words on the domain set, ~60 on SQuAD (CMRC
 # names none). A longer answer counts as wrong, however much it contains.
 MAX_WORDS = {"partnerships": 120, "squad2-dev-sample": 60}
+PUBLIC = ("squad2-dev-sample", "cmrc2018-dev-sample")
 FIGURES = ("answer_accuracy", "hit@1", "hit@5", "hit@k", "mrr", "citation_precision", "abstention_recall",
            "false_abstention_rate", "answer_words_mean", "latency_p50_ms")
 
@@ -67,12 +72,24 @@ class TutorialPipeline:
 
 
 def compare(name: str, corpus_dir: Path, cases: list, index_dir: Path, tutorial_dir: Path,
-            max_words: int | None) -> None:
+            max_words: int | None, builds_only: bool = False) -> None:
     settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir)
-    run_index(settings)
-    ours = QAService(settings)
+    started = time.perf_counter()
+    report = run_index(settings)
+    ours_s = time.perf_counter() - started
     shutil.rmtree(tutorial_dir, ignore_errors=True)
+    started = time.perf_counter()
     tutorial = TutorialPipeline(corpus_dir, tutorial_dir)
+    tutorial_s = time.perf_counter() - started
+    built = len(report.added) + len(report.updated)
+    how = "full build" if not report.unchanged else f"{built} of {report.documents} documents " \
+        "(an index kept in --work was updated, not built)"
+    print(f"\n{name}: build time ({how}): ours {ours_s:.1f} s, tutorial {tutorial_s:.1f} s, "
+          f"ours/tutorial {ours_s / tutorial_s:.2f}; ours {built / ours_s:.2f} documents/s")
+    if builds_only:
+        sys.stdout.flush()
+        return
+    ours = QAService(settings)
     for warm in (ours, tutorial):
         warm.ask(cases[0].question)
     mine = run_cases(ours.ask, cases, max_words=max_words)
@@ -98,18 +115,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, help="keep the datasets' indexes here (updated "
                         "incrementally on the next run) instead of in a temporary folder")
+    parser.add_argument("--builds-only", action="store_true",
+                        help="time both builds and skip the evaluations")
+    parser.add_argument("--only", choices=("partnerships", *PUBLIC),
+                        help="this corpus alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
-        compare("evals/partnerships.jsonl", ROOT / "corpus",
-                load_cases([ROOT / "evals" / "partnerships.jsonl"]), work / "partnerships" / "index",
-                work / "partnerships" / "tutorial", MAX_WORDS["partnerships"])
-        for name in ("squad2-dev-sample", "cmrc2018-dev-sample"):
-            if (DATA / name).is_dir():
+        if args.only in (None, "partnerships"):
+            compare("evals/partnerships.jsonl", ROOT / "corpus",
+                    load_cases([ROOT / "evals" / "partnerships.jsonl"]),
+                    work / "partnerships" / "index", work / "partnerships" / "tutorial",
+                    MAX_WORDS["partnerships"], args.builds_only)
+        for name in PUBLIC:
+            if (DATA / name).is_dir() and args.only in (None, name):
                 corpus = work / name / "corpus"
                 cases = dataset_to_corpus(DATA / name, corpus)
                 compare(name, corpus, cases, work / name / "index", work / name / "tutorial",
-                        MAX_WORDS.get(name))
+                        MAX_WORDS.get(name), args.builds_only)
 
 
 if __name__ == "__main__":

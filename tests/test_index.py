@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.embedders import HashingEmbedder
 from qa.errors import IndexBusy, IndexMissing
 from qa.index import _lock, current_generation, open_index, read_manifest
 from qa.service import run_index
@@ -24,7 +25,7 @@ def test_first_build_then_unchanged_rerun(settings, fake_embedder):
     assert len(again.unchanged) == 5 and not again.changed and again.chunks_embedded == 0
     assert current_generation(settings.index_dir) == generation, "nothing changed, no new copy"
     store, manifest = open_index(settings.index_dir)
-    assert store.count("chunks") == first.chunks
+    assert store.count("chunks") + store.count("chunks_zh") == first.chunks
     assert store.count("sentences") == sum(len(d["sentence_ids"]) for d in manifest["documents"].values())
     store.close()
 
@@ -46,7 +47,7 @@ def test_changed_added_and_deleted_documents(settings, fake_embedder, corpus):
     for source in report.unchanged:
         assert after[source] == before[source]
     store, manifest = open_index(settings.index_dir)
-    assert store.count("chunks") == sum(len(ids) for _, ids in after.values())
+    assert store.count("chunks") + store.count("chunks_zh") == sum(len(ids) for _, ids in after.values())
     found = store.query("sentences", fake_embedder.embed(["Kenya visiting scholars"])[0], 3)
     assert any("Kenya" in item.text for item in found)
     store.close()
@@ -250,3 +251,51 @@ def test_a_generation_is_kept_while_a_reader_holds_it_and_freed_when_it_leaves(
     (corpus / "new.txt").write_text("The Quartz Institute opened a campus with Cove University.")
     run_index(settings, fake_embedder, multilingual=None)
     assert sorted(settings.index_dir.glob("gen-*")) == [current_generation(settings.index_dir)]
+
+
+CHINESE = ("重庆市与英国莱斯特大学合作举办医学专业本科教育项目。该项目每年招收学生一百二十名，"
+           "学制五年。\n学生毕业后获得两校的学位证书。")
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing embedder, keeping every text it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts += texts
+        return super().embed(texts)
+
+
+def test_chunks_of_chinese_documents_get_no_minilm_vectors(settings):
+    (settings.corpus_dir / "leicester.txt").write_text(CHINESE, encoding="utf-8")
+    minilm, use = CountingEmbedder(), CountingEmbedder()
+    run_index(settings, minilm, multilingual=use)
+    store, manifest = open_index(settings.index_dir)
+    chinese = [d for d in manifest["documents"].values() if d["language"] == "zh"]
+    english = [d for d in manifest["documents"].values() if d["language"] != "zh"]
+    assert len(chinese) == 1 and english
+    doc = chinese[0]
+    assert store.vectors("chunks", doc["chunk_ids"])[0] == []
+    assert sorted(i.id for i in store.get("chunks_zh", ids=doc["chunk_ids"])[0]) \
+        == sorted(doc["chunk_ids"])
+    # its sentences keep theirs: MiniLM scores Chinese sentences (docs/decisions.md)
+    assert len(store.vectors("sentences", doc["sentence_ids"])[0]) == len(doc["sentence_ids"])
+    chunk_texts = {i.text for i in store.get("chunks_zh", ids=doc["chunk_ids"])[0]}
+    assert not chunk_texts & set(minilm.texts) and chunk_texts - set(minilm.texts)
+    for doc in english:
+        assert len(store.vectors("chunks", doc["chunk_ids"])[0]) == len(doc["chunk_ids"])
+    store.close()
+
+
+def test_an_index_of_an_earlier_format_opens_without_the_collections_added_since(tmp_path):
+    from qa.store import ADDED_LATER, COLLECTIONS, ChromaStore, folder_client
+
+    client = folder_client(tmp_path / "chroma")
+    for kind in set(COLLECTIONS) - ADDED_LATER:
+        client.get_or_create_collection(kind, embedding_function=None)
+    store = ChromaStore(client, create=False)
+    assert store.count("chunks_zh") == 0 and store.get("chunks_zh")[0] == []
+    store.close()

@@ -21,11 +21,11 @@ TEXTS = ["Chongqing Medical University works with the University of Leicester in
 
 
 class Chunks:
-    """The one store call Lexical makes."""
+    """The store calls Lexical makes: English chunks, and no chunks of Chinese documents."""
 
     def get(self, kind: str):
-        return [SimpleNamespace(text=t, metadata={"source": f"{i}.txt"})
-                for i, t in enumerate(TEXTS)], None
+        return [SimpleNamespace(id=f"{i}#0", text=t, metadata={"source": f"{i}.txt"})
+                for i, t in enumerate(TEXTS) if kind == "chunks"], None
 
 
 class WordVectors:

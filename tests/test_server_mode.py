@@ -10,12 +10,13 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict
 
+import numpy as np
 import pytest
 
 from qa.config import Settings, load_settings
 from qa.errors import ConfigError, IndexBusy
-from qa.generations import ServerGenerations
-from qa.index import open_index
+from qa.generations import SAVED, ServerGenerations
+from qa.index import open_index, read_lexical
 from qa.service import QAService, make_generations, partnership_table, run_index
 from qa.store import COLLECTIONS, server_client
 
@@ -40,7 +41,7 @@ def _of(settings: Settings, *generations: str) -> set[str]:
     """The collections a server index with these generations holds."""
     return {f"{settings.chroma_index}-generations"} | {
         f"{settings.chroma_index}-{g}-{kind}" for g in generations
-        for kind in (*COLLECTIONS, "documents")}
+        for kind in (*COLLECTIONS, "documents", *SAVED)}
 
 
 def _env(settings: Settings) -> dict:
@@ -65,6 +66,10 @@ def test_a_build_writes_a_generation_then_switches_the_pointer(server_settings, 
     run_index(local, fake_embedder, multilingual=None)
     folder = make_generations(local)
     assert generations.manifest(name) == folder.manifest(folder.current())
+    # and so is the BM25 index saved with it
+    saved, local_saved = read_lexical(generations, name), read_lexical(folder, folder.current())
+    assert saved.ids == local_saved.ids and saved.vocabulary == local_saved.vocabulary
+    assert np.array_equal(saved.counts, local_saved.counts)
     store, manifest = open_index(generations)
     assert store.generation == name and len(manifest["documents"]) == 5
     assert store.count("chunks") == report.chunks

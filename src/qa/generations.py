@@ -5,7 +5,8 @@ protocol and does not know which one it has.
 A folder index::
 
     CURRENT          name of the generation that answers questions
-    gen-<id>/        a whole index: chroma/ (vectors) and manifest.json (documents)
+    gen-<id>/        a whole index: chroma/ (vectors), manifest.json (documents) and
+                     lexical.npz (the BM25 index, bm25.py)
       .readers       each reader of the generation holds a shared lock on it
     .lock            held by the one indexing run allowed at a time
 
@@ -15,6 +16,7 @@ A server index named N (QA_CHROMA_INDEX) is a set of collections in one tenant a
                                (its settings; "writing" until complete), `lock` (the run)
     N-gen-<id>-chunks, …       the generation's collections (store.COLLECTIONS)
     N-gen-<id>-documents       one record a document: its text, and what the manifest says of it
+    N-gen-<id>-lexical         the BM25 index (bm25.py), as base64 text in parts
 
 In both, a run writes a new generation aside and then switches the pointer (a file rename, or
 one record upserted), so a reader sees the old generation or the new one, never a part.
@@ -22,6 +24,7 @@ one record upserted), so a reader sees the old generation or the new one, never 
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import functools
 import json
@@ -71,6 +74,12 @@ class Generations(Protocol):
     def begin(self, copy_of: str | None, leave_out: set[str]) -> tuple[str, ChromaStore]:
         """A new generation, not yet current: a copy of `copy_of` (the items whose ids are in
         `leave_out` may be left out) or empty; its name and a store to write it with."""
+
+    def save(self, name: str, key: str, data: bytes) -> None:
+        """Keep `data` under `key` with a generation that is being written (before commit)."""
+
+    def load(self, name: str, key: str) -> bytes | None:
+        """What `save` kept under `key` with the generation; None if it has none."""
 
     def commit(self, name: str, manifest: dict) -> None:
         """Store the generation's manifest, make it current, then tidy."""
@@ -140,6 +149,17 @@ class FolderGenerations:
             new.mkdir(parents=True)
         (new / READERS).touch()
         return name, ChromaStore(folder_client(new / "chroma"), generation=name)
+
+    def save(self, name: str, key: str, data: bytes) -> None:
+        target = self.index_dir / name / key
+        target.with_suffix(".part").write_bytes(data)
+        os.replace(target.with_suffix(".part"), target)
+
+    def load(self, name: str, key: str) -> bytes | None:
+        try:
+            return (self.index_dir / name / key).read_bytes()
+        except FileNotFoundError:
+            return None
 
     def commit(self, name: str, manifest: dict) -> None:
         new = self.index_dir / name
@@ -374,7 +394,7 @@ class ServerGenerations:
         from chromadb.errors import NotFoundError
 
         self._records().delete(ids=[name])  # first: a manifest is never read half-dropped
-        for kind in (*COLLECTIONS, "documents"):
+        for kind in (*COLLECTIONS, "documents", *SAVED):
             try:
                 self.client.delete_collection(self._prefix(name) + kind)
             except NotFoundError:
@@ -408,6 +428,28 @@ class ServerGenerations:
         return name, store
 
     @_reaching
+    def save(self, name: str, key: str, data: bytes) -> None:
+        parts = self.client.get_or_create_collection(self._prefix(name) + _saved(key),
+                                                     embedding_function=None)
+        text = base64.b64encode(data).decode("ascii")
+        pieces = [text[i : i + SAVED_PART] for i in range(0, len(text), SAVED_PART)] or [""]
+        for i, piece in enumerate(pieces):
+            parts.upsert(ids=[f"{i:06d}"], embeddings=[_PLACEHOLDER], documents=[piece])
+
+    @_reaching
+    def load(self, name: str, key: str) -> bytes | None:
+        from chromadb.errors import NotFoundError
+
+        try:
+            parts = self.client.get_collection(self._prefix(name) + _saved(key),
+                                               embedding_function=None)
+        except NotFoundError:
+            return None
+        found = parts.get(include=["documents"])
+        pieces = sorted(zip(found["ids"], found["documents"]))
+        return base64.b64decode("".join(piece for _, piece in pieces)) if pieces else None
+
+    @_reaching
     def commit(self, name: str, manifest: dict) -> None:
         docs = self.client.get_or_create_collection(self._prefix(name) + "documents",
                                                     embedding_function=None)
@@ -432,6 +474,16 @@ class ServerGenerations:
         for name in self.names():
             self._drop(name)
         self.client.delete_collection(f"{self.name}-generations")
+
+
+SAVED = ("lexical",)  # the collections `save` writes, by key less its suffix
+SAVED_PART = 4_000_000  # base64 characters a record
+
+
+def _saved(key: str) -> str:
+    name = key.split(".")[0]
+    assert name in SAVED, f"add {name!r} to SAVED, so that a generation's removal drops it"
+    return name
 
 
 def _stale(lock: dict) -> bool:

@@ -9,10 +9,14 @@ they were; the next run deletes the unfinished one and starts over.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from qa.bm25 import BM25, of_store
 from qa.embedders import Embedder
 from qa.errors import DocumentError, IndexBusy, IndexMissing
 # current_generation, read_manifest and _lock: a folder index's own, imported from here before
@@ -22,7 +26,7 @@ from qa.ingest import (LONG_SENTENCE_WORDS, chunk_document, file_hash, list_corp
                        load_document, sentences_of)
 from qa.partnerships import of_document as extract_partnerships
 from qa.store import COLLECTIONS, ChromaStore
-from qa.text import word_count
+from qa.text import terms, word_count
 from qa.types import SourceDoc
 
 # Bump whenever what is stored changes: the collections, or the cleaning and splitting rules that
@@ -30,8 +34,11 @@ from qa.types import SourceDoc
 # clauses of long sentences; 3: their USE vectors apart; 4: sentences read after the one before
 # them; 5: the version alone marks the cleaning and splitting rules (no longer a hash of code);
 # 6: UTF-8 with a few damaged bytes read without them (not as mojibake), NUL characters removed.
-# 7: each document's partnership facts in its manifest entry ("partnerships").
-FORMAT_VERSION = 7
+# 7: each document's partnership facts in its manifest entry ("partnerships"). 8: no MiniLM
+# vectors for the chunks of Chinese documents (chunks_zh, for BM25 alone). 9: the BM25 index
+# saved with the generation (LEXICAL).
+FORMAT_VERSION = 9
+LEXICAL = "lexical.npz"
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates
 
@@ -198,23 +205,27 @@ def _apply_changes(generations: Generations, old: str | None, known: dict, repor
                                          known[source]["chunk_ids"] + known[source]["sentence_ids"]})
     try:
         for source in gone:
-            store.delete("chunks", known[source]["chunk_ids"])
-            store.delete("sentences", known[source]["sentence_ids"])
-            store.delete("sentences_ml", known[source]["sentence_ids"])
-            store.delete("runs_ml", known[source]["sentence_ids"])
-            store.delete("contexts", known[source]["sentence_ids"])
+            for kind in ("chunks", "chunks_zh"):
+                store.delete(kind, known[source]["chunk_ids"])
+            for kind in ("sentences", "sentences_ml", "runs_ml", "contexts"):
+                store.delete(kind, known[source]["sentence_ids"])
         rows: list[tuple[str, str, str, dict]] = []  # (collection, id, text, metadata)
         added: dict[str, dict] = {}
+        lexical: list[tuple[str, str, Counter]] = []  # the new chunks' terms, for BM25
         for doc in docs:
             chunks = chunk_document(doc, chunk_chars, chunk_overlap)
+            lexical += [(c.id, doc.source, Counter(terms(c.text))) for c in chunks]
             sentences = sentences_of(doc)
             meta = {"source": doc.source, "title": doc.title}
-            rows += [("chunks", c.id, c.text, {**meta, "start": c.start, "end": c.end})
-                     for c in chunks]
+            # MiniLM ranks chunks of documents not in Chinese only (retrieve.dense_ranking)
+            rows += [("chunks_zh" if doc.language == "zh" else "chunks", c.id, c.text,
+                      {**meta, "start": c.start, "end": c.end}) for c in chunks]
             before = None  # the whole sentence before this one
             for s in sentences:
                 row = {**meta, "start": s.start, "end": s.end,
                        "sentence_start": s.sentence_start, "sentence_end": s.sentence_end}
+                # MiniLM scores Chinese sentences too: with USE in its place CMRC fell from
+                # 0.892 to 0.808 on its tune half (docs/decisions.md)
                 rows.append(("sentences", s.id, s.text, row))
                 if embedders[1]:
                     kind = "sentences_ml" if s.sentence_start < 0 else "runs_ml"
@@ -239,12 +250,36 @@ def _apply_changes(generations: Generations, old: str | None, known: dict, repor
             for kind in COLLECTIONS:
                 picked = [row for row in batch if row[0] == kind]
                 if picked:
-                    embedder = embedders[1] if kind.endswith("_ml") else embedders[0]
-                    store.add(kind, [r[1] for r in picked], embedder.embed([r[2] for r in picked]),
+                    store.add(kind, [r[1] for r in picked], _vectors(kind, picked, embedders),
                               [r[2] for r in picked], [r[3] for r in picked])
             if on_progress:
                 on_progress(start + len(batch), len(rows))
+        previous = read_lexical(generations, old) if old else None
+        if old and previous is None:  # a generation saved without one: from all its chunks
+            bm25 = of_store(store)
+        elif previous is not None:
+            bm25 = previous.updated({i for s in gone for i in known[s]["chunk_ids"]}, lexical)
+        else:
+            bm25 = BM25.build(lexical)
+        generations.save(new, LEXICAL, bm25.to_bytes())
     finally:
         store.close()
     generations.commit(new, {"settings": settings, "documents": {**kept, **added}})
     return added
+
+
+def _vectors(kind: str, rows: list[tuple[str, str, str, dict]],
+             embedders: tuple[Embedder, Embedder | None]):
+    """The vectors of a collection's rows: USE for *_ml, none for chunks_zh (BM25 reads their
+    text; Chroma stores a vector with every item, so each gets a one-number placeholder),
+    MiniLM for the rest."""
+    if kind == "chunks_zh":
+        return np.ones((len(rows), 1), dtype=np.float32)
+    embedder = embedders[1] if kind.endswith("_ml") else embedders[0]
+    return embedder.embed([r[2] for r in rows])
+
+
+def read_lexical(generations: Generations, name: str) -> BM25 | None:
+    """The BM25 index saved with a generation; None for one saved without."""
+    data = generations.load(name, LEXICAL)
+    return BM25.from_bytes(data) if data is not None else None

@@ -12,19 +12,19 @@ import bisect
 import itertools
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
 
+from qa.bm25 import BM25, Scorer, of_store
 from qa.embedders import Embedder
 from qa.places import country_names, mentions_country, names_any
 from qa.mentions import MONTHS, DocumentMentions
 from qa.ranking import Ranking
 from qa.questions import STATES_RESULT, Query, Search, initialisms, introduces
 from qa.store import ChromaStore
-from qa.text import has_chinese, mostly_chinese, stem, term_set, terms, word_terms
+from qa.text import reads_as_chinese, stem, term_set, word_terms
 from qa.types import Hit, Sentence
 
 RRF_K = 60
@@ -95,18 +95,16 @@ def is_heading(text: str) -> bool:
 
 
 class Lexical:
-    """BM25 over chunks, built from the stored chunks when the service starts."""
+    """BM25 over chunks: the index saved with the generation (`index`), or else one built from
+    the store's chunks."""
 
-    def __init__(self, store: ChromaStore) -> None:
-        from rank_bm25 import BM25Okapi
-
-        chunks, _ = store.get("chunks")
-        self.sources = [c.metadata["source"] for c in chunks]
-        tokenized = [terms(c.text) for c in chunks]
-        self._bm25 = BM25Okapi(tokenized) if chunks else None
-        frequency = Counter(t for tokens in tokenized for t in set(tokens))
-        count = max(len(tokenized), 1)
-        self.idf = {t: math.log(1 + count / n) for t, n in frequency.items()}
+    def __init__(self, store: ChromaStore, index: BM25 | None = None) -> None:
+        index = index if index is not None else of_store(store)
+        self.sources = index.sources
+        self._bm25 = Scorer(index) if index.ids else None
+        count = max(len(index.ids), 1)
+        self.idf = {t: math.log(1 + count / n)
+                    for t, n in zip(index.vocabulary, index.document_frequency().tolist())}
         self.unknown_idf = math.log(1 + count)
         self._sorted = sorted(self.idf)
 
@@ -114,7 +112,7 @@ class Lexical:
         """Sources of the best chunks, best first."""
         if self._bm25 is None or not query_terms:
             return []
-        scores = self._bm25.get_scores(query_terms)
+        scores = self._bm25.scores(query_terms)
         best = np.argsort(-scores)[:depth]
         return [self.sources[i] for i in best if scores[i] > 0]
 
@@ -314,13 +312,14 @@ def _contexts(items: list) -> dict[str, str]:
 
 class Retriever:
     def __init__(self, store: ChromaStore, embedder: Embedder, multilingual: Embedder | None,
-                 documents: dict, ranking: Ranking | None = None, reranker=None) -> None:
+                 documents: dict, ranking: Ranking | None = None, reranker=None,
+                 lexical: BM25 | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.multilingual = multilingual
         self.documents = documents
         self.ranking = ranking or Ranking()
-        self.lexical = Lexical(store)
+        self.lexical = Lexical(store, lexical)
         self.reranker = reranker
         self.translator = Translator(multilingual, documents) if multilingual else None
         self._cache: dict[str, Loaded] = {}  # per document
@@ -479,8 +478,8 @@ class Retriever:
                 continue
             meta = item.metadata
             # a sentence of a Chinese document is Chinese; one of another quotes some at most
-            cross = multi_q is not None and chinese_question != (has_chinese(item.text) and (
-                same_language(self.documents[meta["source"]], True) or mostly_chinese(item.text)))
+            cross = multi_q is not None and chinese_question != reads_as_chinese(
+                item.text, self.documents[meta["source"]].get("language"))
             whole = meta.get("sentence_start", -1) < 0
             leans_on = self._leans_on.get(
                 (meta["source"], meta["start"] if whole else meta["sentence_start"])) \

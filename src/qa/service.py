@@ -16,7 +16,8 @@ from qa.embedders import Embedder, SentenceTransformerEmbedder, make_multilingua
 from qa.errors import BadQuestion
 from qa.generate import generate, rewrite_query
 from qa.generations import FolderGenerations, Generations, ServerGenerations
-from qa.index import IndexReport, Progress, build_index, built_by_this_version, open_index
+from qa.index import (IndexReport, Progress, build_index, built_by_this_version, open_index,
+                      read_lexical)
 from qa.llms import make_chat_model
 from qa.partnerships import rows_of
 from qa.prompts import ABSTAIN
@@ -97,7 +98,9 @@ class QAService:
         from langchain_core.runnables import RunnableLambda
 
         self.settings = settings
-        self.store, manifest = open_index(make_generations(settings))
+        generations = make_generations(settings)
+        self.store, manifest = open_index(generations)
+        lexical = read_lexical(generations, self.store.generation)
         self.documents = manifest["documents"]
         self.outdated = not built_by_this_version(manifest)
         self.partnerships = rows_of(self.documents)
@@ -106,7 +109,8 @@ class QAService:
             multilingual = make_multilingual(manifest["settings"]["multilingual_model"])
         self.ranking = ranking or Ranking()
         self.retriever = Retriever(self.store, self.embedder, multilingual, self.documents,
-                                   self.ranking, reranker=make_reranker(settings.reranker))
+                                   self.ranking, reranker=make_reranker(settings.reranker),
+                                   lexical=lexical)
         self.llm = llm if llm is not None else make_chat_model(settings)
         # one search at a time: each already uses both cores (BLAS), and searches side by side
         # only contend for them and for the interpreter

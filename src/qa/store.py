@@ -14,7 +14,9 @@ from qa.errors import ConfigError, StoreUnreachable
 # *_ml: the multilingual vectors; runs of clauses of long sentences have theirs apart, so that
 # searching whole sentences needs no filter. contexts: a whole sentence read after the one
 # before it ("The city now hosts…" after the sentence that names Chongqing), MiniLM.
-COLLECTIONS = ("chunks", "sentences", "sentences_ml", "runs_ml", "contexts")
+# chunks_zh: the chunks of Chinese documents, which MiniLM does not rank: their text, for BM25.
+COLLECTIONS = ("chunks", "chunks_zh", "sentences", "sentences_ml", "runs_ml", "contexts")
+ADDED_LATER = frozenset({"chunks_zh"})  # index format 8
 
 
 @dataclass(frozen=True)
@@ -84,15 +86,25 @@ class ChromaStore:
                 for name in COLLECTIONS
             }
         else:
-            self._collections = {name: client.get_collection(prefix + name,
-                                                             embedding_function=None)
-                                 for name in COLLECTIONS}
+            from chromadb.errors import NotFoundError
+
+            self._collections = {}
+            for name in COLLECTIONS:
+                try:
+                    self._collections[name] = client.get_collection(prefix + name,
+                                                                    embedding_function=None)
+                except NotFoundError:
+                    if name not in ADDED_LATER:
+                        raise
+                    # an index of an earlier format, which `qa index` rebuilds; read as empty
         self._batch = min(client.get_max_batch_size(), 1000)
 
     def copy_from(self, other: "ChromaStore", leave_out: set[str]) -> None:
         """Every item of `other` but those with ids in `leave_out`, vectors included (a server's
         collections cannot be copied as a folder is)."""
         for kind in COLLECTIONS:
+            if kind not in other._collections:
+                continue
             source = other._collections[kind]
             for offset in range(0, source.count(), self._batch):
                 part = source.get(limit=self._batch, offset=offset,
@@ -119,7 +131,7 @@ class ChromaStore:
             collection.delete(ids=ids[i : i + self._batch])
 
     def count(self, kind: str) -> int:
-        return self._collections[kind].count()
+        return self._collections[kind].count() if kind in self._collections else 0
 
     def query(self, kind: str, vector: np.ndarray, n: int,
               sources: list[str] | None = None) -> list[StoredItem]:
@@ -151,7 +163,8 @@ class ChromaStore:
         return result["ids"], np.asarray(result["embeddings"], dtype=np.float32)
 
     def _read(self, kind: str, ids: list[str] | None, include: list[str]) -> dict:
-        if ids is not None and not ids:  # Chroma reads no ids as every id
+        if (ids is not None and not ids) or kind not in self._collections:
+            # Chroma reads no ids as every id
             return {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
         return self._collections[kind].get(ids=ids, include=include)
 

@@ -124,6 +124,12 @@ def mostly_chinese(text: str) -> bool:
     return 3 * len(_HAN.findall(text)) > len(_LATIN.findall(text))
 
 
+def reads_as_chinese(text: str, document_language: str | None) -> bool:
+    """Whether a passage is Chinese text: a passage of a Chinese document with Han characters
+    in it, or one elsewhere that is mostly Chinese (a quote does not make a passage Chinese)."""
+    return has_chinese(text) and (document_language == "zh" or mostly_chinese(text))
+
+
 @lru_cache(maxsize=100_000)
 def tagged_words(text: str) -> tuple[tuple[str, str], ...]:
     """jieba's words of a Chinese text with their part-of-speech tags (ns…: a place, nr…: a

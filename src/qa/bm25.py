@@ -1,0 +1,124 @@
+"""The lexical channel's index: BM25 over chunks, built when the index is and kept with its
+generation as a few arrays, so that a service reads it at start instead of tokenising every chunk.
+
+It scores as rank-bm25's BM25Okapi did when the channel was rebuilt at each start (same
+parameters, same formula, same order of operations: the same scores, tested), from the
+term counts of each chunk kept as postings (term -> chunks, counts).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+K1, B, EPSILON = 1.5, 0.75, 0.25  # BM25Okapi's defaults, which the channel was tuned with
+
+
+@dataclass
+class BM25:
+    ids: list[str]  # chunk ids, in the order the index holds them
+    sources: list[str]  # each chunk's document
+    vocabulary: list[str]  # every term, in order of first use
+    starts: np.ndarray  # term t's postings are [starts[t], starts[t + 1])
+    chunks: np.ndarray  # per posting: the chunk (an index into ids)
+    counts: np.ndarray  # per posting: how often the term occurs in the chunk
+    lengths: np.ndarray  # terms per chunk
+
+    @classmethod
+    def build(cls, chunks: Iterable[tuple[str, str, Counter]]) -> "BM25":
+        """From (chunk id, source, term counts) in the index's order."""
+        ids, sources, lengths = [], [], []
+        index: dict[str, int] = {}
+        terms_, chunk_of, count_of = [], [], []
+        for k, (id_, source, bag) in enumerate(chunks):
+            ids.append(id_)
+            sources.append(source)
+            lengths.append(sum(bag.values()))
+            for term, n in bag.items():
+                terms_.append(index.setdefault(term, len(index)))
+                chunk_of.append(k)
+                count_of.append(n)
+        order = np.argsort(np.asarray(terms_, dtype=np.int64), kind="stable")
+        starts = np.zeros(len(index) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(np.asarray(terms_, dtype=np.int64), minlength=len(index)),
+                  out=starts[1:])
+        return cls(ids, sources, list(index), starts,
+                   np.asarray(chunk_of, dtype=np.int32)[order],
+                   np.asarray(count_of, dtype=np.int32)[order],
+                   np.asarray(lengths, dtype=np.int64))
+
+    def bags(self) -> list[Counter]:
+        """Each chunk's term counts (for an update, which keeps the unchanged chunks')."""
+        out = [Counter() for _ in self.ids]
+        for t, term in enumerate(self.vocabulary):
+            for k, n in zip(self.chunks[self.starts[t]:self.starts[t + 1]].tolist(),
+                            self.counts[self.starts[t]:self.starts[t + 1]].tolist()):
+                out[k][term] = n
+        return out
+
+    def updated(self, gone: set[str], new: Iterable[tuple[str, str, Counter]]) -> "BM25":
+        """The index less the chunks with ids in `gone`, plus `new` after them."""
+        kept = [(id_, source, bag) for id_, source, bag in zip(self.ids, self.sources, self.bags())
+                if id_ not in gone]
+        return BM25.build([*kept, *new])
+
+    def document_frequency(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+    def to_bytes(self) -> bytes:
+        out = io.BytesIO()
+        np.savez(out, ids=np.asarray(self.ids, dtype=str), sources=np.asarray(self.sources, dtype=str),
+                 vocabulary=np.asarray(self.vocabulary, dtype=str), starts=self.starts,
+                 chunks=self.chunks, counts=self.counts, lengths=self.lengths)
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "BM25":
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            return cls(arrays["ids"].tolist(), arrays["sources"].tolist(),
+                       arrays["vocabulary"].tolist(), arrays["starts"], arrays["chunks"],
+                       arrays["counts"], arrays["lengths"])
+
+
+class Scorer:
+    """BM25Okapi's scores of every chunk for a query, from the postings."""
+
+    def __init__(self, index: BM25) -> None:
+        self.index = index
+        self._term = {t: i for i, t in enumerate(index.vocabulary)}
+        size = len(index.ids)
+        frequency = index.document_frequency().tolist()
+        # as BM25Okapi: math.log, summed in order of first use; a term in over half of the
+        # chunks gets EPSILON times the average instead of a negative IDF
+        idf = [math.log(size - n + 0.5) - math.log(n + 0.5) for n in frequency]
+        average = sum(idf) / len(idf) if idf else 0.0
+        idf = np.asarray([v if v >= 0 else EPSILON * average for v in idf], dtype=np.float64)
+        length = index.lengths.astype(np.float64)
+        mean = float(index.lengths.sum()) / size if size else 1.0
+        tf = index.counts.astype(np.float64)
+        per_posting = length[index.chunks]
+        # BM25Okapi's expression, term by term, in its order of operations
+        self._weights = np.repeat(idf, np.diff(index.starts)) * (
+            tf * (K1 + 1) / (tf + K1 * (1 - B + B * per_posting / mean)))
+
+    def scores(self, query_terms: list[str]) -> np.ndarray:
+        out = np.zeros(len(self.index.ids))
+        for term in query_terms:
+            t = self._term.get(term)
+            if t is not None:
+                a, b = self.index.starts[t], self.index.starts[t + 1]
+                out[self.index.chunks[a:b]] += self._weights[a:b]
+        return out
+
+
+def of_store(store) -> BM25:
+    """The BM25 index of a store's chunks, tokenised here: for a generation saved without one."""
+    from qa.text import terms
+
+    chunks = store.get("chunks")[0] + store.get("chunks_zh")[0]
+    return BM25.build((c.id, c.metadata["source"], Counter(terms(c.text))) for c in chunks)
