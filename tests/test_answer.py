@@ -379,7 +379,7 @@ def test_a_sentence_that_refers_back_to_the_best_one_goes_with_it():
     other = (text.index("Other"), text.index("Other") + len("Other news."))
     hits = [hit(first, 0.40), hit(then, 0.35, start=len(first) + 1, leans_on=(0, len(first))),
             hit("Other news.", 0.39, start=other[0])]
-    answer = compose(analyse("How many programs does Chongqing have?"), Retrieval("q", hits, []), docs, 0.26)
+    answer = compose(analyse("How many are there in Chongqing?"), Retrieval("q", hits, []), docs, 0.26)
     assert answer.answer == f"{first} [1] {then} [2]"
     assert answer.citations[1].start == len(first) + 1
     # a sentence that does not refer back, or another paragraph's, is not carried along
