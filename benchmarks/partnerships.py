@@ -40,7 +40,12 @@ SETS = {"corpus": (ROOT / "evals" / "partnership_facts.jsonl", ROOT / "corpus"),
         "pages": (ROOT / "tests" / "data" / "partnership_pages" / "labels.jsonl",
                   ROOT / "tests" / "data" / "partnership_pages"),
         "pages_b": (ROOT / "tests" / "data" / "partnership_pages_b" / "labels.jsonl",
-                    ROOT / "tests" / "data" / "partnership_pages_b")}
+                    ROOT / "tests" / "data" / "partnership_pages_b"),
+        "pages_c": (ROOT / "tests" / "data" / "partnership_pages_c" / "labels.jsonl",
+                    ROOT / "tests" / "data" / "partnership_pages_c"),
+        "pages_d": (ROOT / "tests" / "data" / "partnership_pages_d" / "labels.jsonl",
+                    ROOT / "tests" / "data" / "partnership_pages_d")}
+BLIND = {"pages_d"}  # held-out sets whose misses are not printed, so that no one tunes on them
 FIELDS = ("foreign_country", "kind", "date", "status", "level", "discipline", "chinese_place")
 
 
@@ -136,6 +141,9 @@ def main() -> None:
         print(f"{name:7} labelled {m['labelled']:3}  extracted {m['extracted']:3}  matched "
               f"{m['matched']:3}  precision {m['precision']:.3f}  recall {m['recall']:.3f}")
         print("        on matched rows: " + "  ".join(f"{f} {m[f]:.2f}" for f in FIELDS))
+        if name in BLIND and "--show-blind" not in sys.argv:
+            print("        (held out: misses not shown)")
+            continue
         for quote in m["missed"]:
             print(f"        missed:   {quote}")
         for quote in m["spurious"]:

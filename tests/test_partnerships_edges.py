@@ -120,5 +120,6 @@ def test_api_bad_filters_are_400_with_a_message(client, params, message):
 def test_api_partnerships_is_in_the_openapi_schema(client):
     schema = client.get("/api/openapi.json").json()
     route = schema["paths"]["/api/partnerships"]["get"]
-    assert {p["name"] for p in route["parameters"]} == {"country", "institution", "kind", "year"}
+    assert {p["name"] for p in route["parameters"]} == {"country", "institution", "place", "kind",
+                                                       "year"}
     assert "PartnershipOut" in schema["components"]["schemas"]
