@@ -120,5 +120,28 @@ def test_api_bad_filters_are_400_with_a_message(client, params, message):
 def test_api_partnerships_is_in_the_openapi_schema(client):
     schema = client.get("/api/openapi.json").json()
     route = schema["paths"]["/api/partnerships"]["get"]
-    assert {p["name"] for p in route["parameters"]} == {"country", "institution", "kind", "year"}
+    assert {p["name"] for p in route["parameters"]} == {"country", "institution", "place", "kind",
+                                                       "year"}
     assert "PartnershipOut" in schema["components"]["schemas"]
+
+
+def test_cli_a_province_holds_the_rows_placed_in_its_cities(indexed):
+    from qa.partnerships import province_of
+
+    def rows(place):
+        result = _cli(indexed, "--place", place, "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    in_nanchang, in_jiangxi = rows("Nanchang"), rows("Jiangxi")
+    assert in_nanchang and {r["chinese_place"] for r in in_nanchang} == {"Nanchang"}
+    assert {r["chinese_place"] for r in in_jiangxi} >= {"Nanchang", "Jiangxi"}
+    assert all(r["chinese_place"] == "Jiangxi" or province_of(r["chinese_place"]) == "Jiangxi"
+               or "Jiangxi" in r["chinese_institution"] for r in in_jiangxi)
+    assert rows("Tibet") == []
+
+
+def test_api_place_filter(client):
+    by_city = client.get("/api/partnerships", params={"place": "Nanchang"}).json()
+    by_province = client.get("/api/partnerships", params={"place": "jiangxi"}).json()
+    assert 0 < by_city["count"] < by_province["count"]

@@ -502,6 +502,9 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
                          "Russian and 俄罗斯 select the same rows.")),
                      institution: str | None = Query(None, max_length=200, description=(
                          "Words of a Chinese or foreign institution's name, in any case.")),
+                     place: str | None = Query(None, max_length=100, description=(
+                         "A Chinese city or province, English or Chinese: Jiangxi also "
+                         "selects the rows placed in Nanchang.")),
                      kind: str | None = Query(None, max_length=50, description=(
                          "One of the kinds, or a word of one (programme, institute).")),
                      year: str | None = Query(None, max_length=10, description=(
@@ -511,7 +514,8 @@ def create_app(settings: Settings, service=None, with_ui: bool = True) -> "FastA
 
         try:
             rows, _ = partnership_table(settings)
-            rows = select(rows, country=country, institution=institution, kind=kind, year=year)
+            rows = select(rows, country=country, institution=institution, kind=kind, year=year,
+                          place=place)
         except BadFilter as exc:
             return JSONResponse({"error": str(exc)}, 400)
         except IndexMissing as exc:

@@ -167,6 +167,8 @@ def format_partnership(row) -> str:
 @click.option("--country", help="A country's English name or adjective, or its Chinese name "
               "(Russia, Russian, 俄罗斯).")
 @click.option("--institution", help="Words of a Chinese or foreign institution's name.")
+@click.option("--place", help="A Chinese city or province, English or Chinese (Jiangxi also "
+              "selects the rows placed in Nanchang).")
 @click.option("--kind", help="joint_institute, joint_programme, overseas_campus, alliance, "
               "alliance_member, exchange or cooperation (or a word of one: programme).")
 @click.option("--year", help="The year of the partnership's date, e.g. 2025.")
@@ -174,7 +176,8 @@ def format_partnership(row) -> str:
 @click.option("--csv", "as_csv", is_flag=True, help="Print the rows as CSV.")
 @click.pass_context
 def partnerships(ctx: click.Context, country: str | None, institution: str | None,
-                 kind: str | None, year: str | None, as_json: bool, as_csv: bool) -> None:
+                 place: str | None, kind: str | None, year: str | None, as_json: bool,
+                 as_csv: bool) -> None:
     """List the partnerships the documents state, each cited to its source."""
     from qa.errors import QAError
     from qa.partnerships import csv_text, select
@@ -184,7 +187,8 @@ def partnerships(ctx: click.Context, country: str | None, institution: str | Non
         raise click.UsageError("give --json or --csv, not both")
     try:
         rows, outdated = partnership_table(_settings(ctx))
-        rows = select(rows, country=country, institution=institution, kind=kind, year=year)
+        rows = select(rows, country=country, institution=institution, kind=kind, year=year,
+                      place=place)
     except QAError as exc:
         raise click.ClickException(str(exc)) from exc
     if outdated:

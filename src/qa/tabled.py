@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from qa.errors import QAError
-from qa.partnerships import (Partnership, country_code, country_name,
+from qa.partnerships import (Partnership, country_code, country_name, province_of,
                              country_of_word)
 from qa.questions import Query
 from qa.text import has_chinese, term_set, terms
@@ -85,6 +85,7 @@ def filters_of(q: Query, rows: list[Partnership]) -> Filters:
         except QAError:  # a name pycountry does not know filters nothing
             pass
     places = {r.chinese_place for r in rows if r.chinese_place}
+    places |= {province_of(p) for p in places} - {None}  # "Jiangxi" though rows say Nanchang
     place = next((p for p in sorted(places, key=len, reverse=True)
                   if term_set(p) and term_set(p) <= asked or p in text), None)
     if place:
@@ -113,7 +114,8 @@ def matching(rows: list[Partnership], f: Filters) -> list[Partnership]:
     for row in rows:
         if f.countries and row.foreign_country not in {country_name(c) for c in f.countries}:
             continue
-        if f.place and row.chinese_place != f.place and f.place not in (row.chinese_institution or ""):
+        if f.place and row.chinese_place != f.place and province_of(row.chinese_place) != f.place \
+                and f.place not in (row.chinese_institution or ""):
             continue
         if f.institution and f.institution not in (row.chinese_institution, row.foreign_institution,
                                                    row.name):
