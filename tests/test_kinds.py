@@ -24,7 +24,14 @@ QUESTION_KINDS = [
     ("Which country?", "country", ""),
     ("What nation hosts the games?", "country", ""),
     ("这位歌手来自哪个国家？", "country", ""),
-    ("Which city?", None, ""),
+    ("Which city?", "place", ""),
+    ("Where was the treaty signed?", "place", ""),
+    ("In which province is the port?", "place", ""),
+    ("这座寺庙位于哪里？", "place", ""),
+    ("他出生于什么地方？", "place", ""),
+    ("这个镇隶属于哪个城市？", "place", ""),
+    ("这部电影在哪一年上映？", "date", ""),  # a year, though 在哪 also asks where
+    ("What is there?", None, ""),
     ("Who is the director of the office?", "person", "director"),
     ("Who was the first president of the society?", "person", "president"),
     ("该办公室的主任是谁？", "person", "主任"),
@@ -67,6 +74,11 @@ def test_question_asks_for_a_kind(question, kind, subject):
 
 # the question, a passage, whether the passage holds an answer of the kind asked for
 PASSAGE_HOLDS = [
+    ("Where was the treaty signed?", "The treaty was signed in Vienna in 1815.", True),
+    ("Where were the lines built?", "The lines were built in mountainous areas.", True),
+    ("Where was the treaty signed?", "The treaty ended the war.", False),
+    ("这座寺庙位于哪里？", "寺庙位于新界青衣岛。", True),
+    ("这座寺庙位于哪里？", "寺庙于1962年启用。", False),
     ("When did it open?", "It was held on November 17, 2025.", True),
     ("When did it open?", "In 2025 it grew.", True),
     ("When did it open?", "It opened on 17 May.", True),
@@ -226,6 +238,13 @@ def test_words_naming_a_document_pick_it_and_leave_the_search():
 # --- the lead: the phrase of a passage that answers ---------------------------------------
 
 LEADS = [
+    ("Where was the assembly to be set up?",
+     "An assembly would be set up in Edinburgh provided that a referendum held on 1 March 1979 agreed.",
+     "Edinburgh"),
+    ("Where do the lines run?", "Two railways operate over lines which were built in mountainous areas.",
+     "mountainous areas"),
+    ("这座火葬场在哪里？", "这座火葬场位于香港岛东区大潭峡，于1962年启用。", "香港岛东区大潭峡"),
+    ("他出生在什么地方？", "他1886年6月29日出生于宾夕法尼亚州的西切斯特。", "宾夕法尼亚州的西切斯特"),
     ("When did the bridge open?", "The bridge opened on 4 July 1932 after six years of work.",
      "4 July 1932"),
     ("In what year was the museum founded?", "Founded in 1887, the museum holds 4,000 paintings.",

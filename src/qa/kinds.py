@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qa.leads import (Span, counted_after, english_slot, matches, name_spans, nearest, novel_runs,
-                      reason_spans, short, slot_spans, typed_spans)
+                      place_spans, reason_spans, short, slot_spans, typed_spans)
 from qa.places import country_spans, names_a_country
 from qa.prompts import ABSTAIN_NO_EMAIL, ABSTAIN_NO_EXPANSION, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE, ABSTAIN_UNDATED
 from qa.text import STOPWORDS, has_chinese, stem, tagged_spans, tagged_words, term_set, terms
@@ -73,7 +73,9 @@ def answer_phrase(text: str, query: "Query") -> tuple[str, float]:
         return (lambda phrase, fit: (short(phrase), fit))(*nearest(text, reason_spans(text, query), query))
     kind = query.kind
     spans = kind.phrases(text, query) if kind is not None and kind.phrases else []
-    spans = spans or typed_spans(text, query) or (name_spans(text, query) if query.asks_name else [])
+    typed = typed_spans(text, query)
+    within = [(s, e) for s, e in typed if any(a <= s and e <= b for a, b in spans)]  # 福建省 of 哪个省
+    spans = within or spans or typed or (name_spans(text, query) if query.asks_name else [])
     slot = [(a, b) for a, b in slot_spans(text, query) or english_slot(text, query)
             if not _only_asked(text[a:b], query)]
     if slot:  # where the passage says it as the question asks it
@@ -384,6 +386,17 @@ def _person_phrases(text: str, query: "Query") -> list[Span]:
     return spans + tagged_spans(text, "nr") + _school_phrases(text, query)
 
 
+def _place_phrases(text: str, query: "Query") -> list[Span]:
+    """Places, less the months and years that "in" also puts first ("in March 1979")."""
+    return [(a, b) for a, b in place_spans(text, query) if not _DATE_PHRASE.match(text, a)]
+
+
+def _holds_place(text: str, query: "Query", known: str) -> bool:
+    """A place: what follows "in", "at"… or a country, in English; a place name jieba tags, or
+    what follows 位于, 出生于…, in Chinese."""
+    return names_a_country(text) or bool(_place_phrases(text, query))
+
+
 def _definition_phrases(text: str, query: "Query") -> list[Span]:
     """What the term is said to be, after it and its copula."""
     offset = len(text) - len(text.lstrip())
@@ -445,6 +458,12 @@ KINDS: tuple[Kind, ...] = (
              r"|\bin what year\b"),
          _zh(r"哪一?年|哪一?天|何时|什么时候|几月|哪个月"), _holds_pattern(_HAS_DATE, list_labels=False),
          refusal=ABSTAIN_UNDATED, phrases=_date_phrases),
+    Kind("place",
+         _en(r"^\s*where\b|\bwhere (?:is|was|are|were|do|does|did|can|could|will|would|has|have|had)\b",
+             r"\b(?:what|which) (?:city|town|village|state|province|region|place|location|county|district"
+             r"|area|continent|island|port|street)\b"),
+         _zh(r"哪里|哪儿|什么地方|什么地区|在哪|何处|何地|哪(?:个|座|一)?(?:城市|省|市|县|镇|地区|州|岛)"),
+         _holds_place, ranking="preferred", phrases=_place_phrases),
     # a share of a whole: "what percentage…", "what is the acceptance rate…"
     Kind("share",
          _en(r"\bwhat (percentage|percent|share|proportion|fraction|ratio)\b"

@@ -210,6 +210,76 @@ def name_spans(text: str, query: "Query") -> list[Span]:
     return spans
 
 
+# English words that put a place after them ("in Edinburgh", "at the foot of the mast")
+_LOCATIVE = frozenset("in at near on from into inside outside across along within throughout off "
+                      "beneath under beside around".split())
+# Chinese verbs that put a place after them (位于香港岛东区, 出生于…, 分布于…)
+_ZH_LOCATIVE = re.compile(r"(?:位于|坐落于|地处|出生于|生于|来自于?|分布于|分布在|设于|设在|迁往|迁至|搬到)")
+# jieba's tags of the words a Chinese place goes on with: names, nouns, directions (东南部),
+# numbers and measures of an address (1丁目1番地)
+_ZH_PLACE_TAGS = ("ns", "n", "f", "s", "m", "q", "j", "nr", "nz", "eng")
+MAX_PLACE_WORDS = 6  # English words of a place named without capitals ("mountainous areas")
+
+
+def place_spans(text: str, query: "Query") -> list[Span]:
+    """Where a passage names a place: in English, what follows "in", "at", "near"… (a run of
+    capitalised words, or a few lowercase ones: "mountainous areas"); in Chinese, a run of words
+    that opens with a place name jieba tags (宾夕法尼亚州的西切斯特) or follows 位于, 出生于…"""
+    tokens = _tokens(text)
+    if has_chinese(text):
+        return _zh_places(text, tokens, query)
+    spans = []
+    for k, (_, _, word, _) in enumerate(tokens[:-1]):
+        if word.lower() not in _LOCATIVE:
+            continue
+        run = k + 1
+        while run < len(tokens) and tokens[run][2].lower() in ("the", "a", "an"):
+            run += 1
+        capital = run < len(tokens) and tokens[run][2][:1].isupper()
+        end = run
+        while end < len(tokens) and not _is_break(tokens[end][2]) and end - run < MAX_PLACE_WORDS:
+            word_end = tokens[end][2]
+            if capital and not (word_end[:1].isupper() or word_end.lower() in ("of", "and", "the", "de")):
+                break
+            if not capital and (word_end[:1].isdigit() or word_end.lower() in STOPWORDS - {"of", "the"}):
+                break
+            end += 1
+        while end > run and tokens[end - 1][2].lower() in ("of", "and", "the", "de"):
+            end -= 1
+        if end > run and not all(_asked(t[2], query) for t in tokens[run:end]):
+            spans.append((tokens[run][0], tokens[end - 1][1]))
+    return spans
+
+
+def _place_goes_on(token: tuple, query: "Query") -> bool:
+    """Whether a Chinese place name goes on with the word: a noun, a direction, an address's
+    number (1丁目1番地); not a word of the question, nor 一个, 一家 (which start something else)."""
+    _, _, word, flag = token
+    return flag.startswith(_ZH_PLACE_TAGS) and not _is_break(word) and not _asked(word, query) \
+        and not (flag.startswith(("m", "q")) and has_chinese(word))
+
+
+def _zh_places(text: str, tokens: list, query: "Query") -> list[Span]:
+    cued = {m.end() for m in _ZH_LOCATIVE.finditer(text)}
+    spans = []
+    k = 0
+    while k < len(tokens):
+        start, _, word, flag = tokens[k]
+        if not (flag.startswith("ns") or (start in cued and flag.startswith(_ZH_PLACE_TAGS))):
+            k += 1
+            continue
+        end = k + 1
+        while end < len(tokens):
+            joined = tokens[end][2] == "的" and end + 1 < len(tokens)  # 宾夕法尼亚州的西切斯特
+            if not _place_goes_on(tokens[end + 1] if joined else tokens[end], query):
+                break
+            end += 2 if joined else 1
+        if not all(_asked(t[2], query) for t in tokens[k:end]):
+            spans.append((start, tokens[end - 1][1]))
+        k = end
+    return spans
+
+
 # what gives a reason: its cue, then the reason to the clause's edge
 _REASON = re.compile(r"\b(?:because(?: of)?|due to|owing to|thanks to|as a result of|in order to|so as to"
                      r"|so that|for fear of)\s+(?P<x>[^,;:.()]+)|(?:因为|由于|为了)(?P<zh>[^，,。；;：:（）()]+)",
