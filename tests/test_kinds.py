@@ -359,3 +359,14 @@ def test_a_yes_no_comparison_is_two_claims_each_checked_on_its_own():
                                              "The second says the fair was held in Xi'an?"]
     assert all(p.polar for p in query.parts)
     assert not any(p.follow_up for p in query.parts)  # neither is searched with the other
+
+
+@pytest.mark.parametrize("question,counted", [
+    ("How many cooperative programs does the city have?", "program"),
+    ("How many students are there?", "student"),
+    ("How many does the city have now?", ""),  # says nothing of what it counts
+    ("How many institutions and programs does it host?", ""),  # two things together
+    ("这个省有多少所大学？", "大学"),
+])
+def test_what_a_how_many_question_counts(question, counted):
+    assert analyse(question).counted == counted

@@ -70,7 +70,8 @@ def answer_phrase(text: str, query: "Query") -> tuple[str, float]:
     its kind offers (any run of words the question does not hold, for a question of no kind or
     where the kind offers none), the one nearest the question's words; at most about 12 words."""
     if query.reason and not query.factoid:  # only a stated reason answers "why"
-        return (lambda phrase, fit: (short(phrase), fit))(*nearest(text, reason_spans(text, query), query))
+        phrase, fit = nearest(text, reason_spans(text, query), query)
+        return short(phrase), fit
     kind = query.kind
     spans = kind.phrases(text, query) if kind is not None and kind.phrases else []
     typed = typed_spans(text, query)

@@ -191,8 +191,9 @@ _INSTRUCTION = re.compile(
 _ASKS_FACT = re.compile(r"\b(who|whom|whose|what|which|where|when)\b|谁|什么|哪|何时|何处|何地|几|多少",
                         re.I)
 # what "how many" counts: its words up to the verb ("How many cooperative programs does…")
-_COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,4}?[\w'-]+?)(?= (?:do|does|did|are|is|were|was|have|has|had"
-                      r"|will|can|could|would|should|exist|there)\b|\?|$)|(?:多少|几)([个所家项名位种条座]?)"
+_AUXILIARY = r"(?:do|does|did|are|is|were|was|have|has|had|will|can|could|would|should)"
+_COUNTED = re.compile(rf"\bhow many (?!{_AUXILIARY}\b)((?:[\w'-]+ ){{0,4}}?[\w'-]+?)"
+                      rf"(?= (?:{_AUXILIARY}|exist|there)\b|\?|$)|(?:多少|几)([个所家项名位种条座]?)"
                       r"([\u4e00-\u9fff]{1,4}?)(?=[？?]|$)", re.I)
 # a yes/no question that compares two claims: "Does A report X, while B reports Y?"
 _NEXT_CLAIM = re.compile(r",?\s+(?:while|whereas)\s+|,\s+and\s+(?=(?:is|are|was|were|does|do|did|has|have|had)\b)",
@@ -327,7 +328,7 @@ _ASKED_NOUN = re.compile(r"\b(?:what|which)\s+(?:(?:type|kind|sort|form|variety|
 _NAME_OF = re.compile(r"\bwhat (?:is|was|are|were) the names? of (?:the |a |an )?((?:[\w-]+ ){0,3}?[\w-]+)"
                       r"(?=\s*[?]|\s+(?:that|which|who|where|when|in|of|for|at|on|by|to|from|is|was)\b|$)", re.I)
 _ASKS_NAME = re.compile(r"\bwho(?:m|se)?\b|谁", re.I)
-_ZH_ASKING_WORD = re.compile(r"^(?:什么|哪[一]?[个种家所位座些类部条本首支门项届]?)$")
+_ZH_ASKING_WORD = re.compile(r"^(?:什么|哪一?[个种家所位座些类部条本首支门项届]?)$")
 
 
 def asked_noun(question: str) -> str:

@@ -461,11 +461,11 @@ class Retriever:
         multi = ml_vectors @ multi_q if multi_q is not None else np.zeros(len(items))
         # the kind the question asks for, not the turn it leans on; of a kind only some
         # passages could give, where no candidate gives one, none is marked down
-        if q.kind is not None and q.kind.ranking == "preferred" \
-                and not any(q.holds(i.text) for i in items):
-            q = q.without_kind()
-        if q.counted and q.kind is not None and not any(q.holds(i.text) for i in items):
-            q = q.counting_any()  # no candidate gives a number of what it counts: any number
+        if q.kind is not None and not any(q.holds(i.text) for i in items):
+            if q.kind.ranking == "preferred":
+                q = q.without_kind()
+            elif q.counted:
+                q = q.counting_any()  # no candidate gives a number of what it counts: any number
         chinese_question = q.search.chinese
         asked = frozenset(q.search.terms)
         translated = self.lexical.weigh_translations(self.translator.translate(q.search, sources)) \
