@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import DocumentError
-from qa.ingest import (chunk_document, clean_text, decode_bytes, find_metadata, load_corpus,
+from qa.ingest import (chunk_document, clean_text, decode_bytes, editor, find_metadata, load_corpus,
                        load_document, mostly_utf8, sentences_of, split_sentences)
 from qa.text import word_count
 from qa.types import SourceDoc
@@ -29,7 +29,8 @@ def test_seed_documents_keep_their_content():
     docs = {d.source: d for d in load_corpus(SEED_CORPUS)}
     xinhua = docs["xinhua-jiangxi-sino-foreign-cooperative-education-alliance.txt"]
     assert "Jiangxi University of Finance and Economics serves as the alliance's chair" in xinhua.text
-    assert xinhua.text.rstrip().endswith("driving its high-quality advancement.")
+    # the footer's furniture is gone, but for its byline
+    assert xinhua.text.rstrip().endswith("driving its high-quality advancement.\n\n责任编辑:王晓震")
     ichongqing = docs["ichongqing-chongqing-expands-international-education-partnerships.txt"]
     assert "cultivating high-tech talent." in ichongqing.text
     assert "New Era, New Journey" not in ichongqing.text  # a related-story link in the footer
@@ -310,3 +311,15 @@ def test_a_file_over_the_size_limit_is_not_read_and_named(tmp_path: Path):
     assert [d.source for d in docs] == ["small.txt"]
     assert warnings == ["sub/big.txt: 1.1 MB, over the 1 MB limit for one file "
                         "(QA_MAX_FILE_MB); not read"]
+
+
+@pytest.mark.parametrize("raw,kept,edited_by", [
+    ("【纠错】 【责任编辑:王晓震】", "责任编辑:王晓震", "王晓震"),
+    ("Editor: Jane Smith", "Editor: Jane Smith", "Jane Smith"),
+    ("记者 李明", "记者 李明", ""),  # a reporter, not an editor
+])
+def test_a_byline_in_the_page_furniture_is_kept_alone(raw, kept, edited_by):
+    prose = "The alliance unites universities of the province to share courses and teachers, it said."
+    text = clean_text(f"{prose}\n{raw}\n")
+    assert text.removeprefix(prose).strip() == kept
+    assert editor(text) == edited_by

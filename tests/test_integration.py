@@ -260,6 +260,17 @@ def test_who_wrote_an_article_comes_from_its_byline(service):
     _quotes_are_exact(service, answer)
 
 
+def test_who_edited_a_report_comes_from_its_byline_in_the_page_furniture(service):
+    answer = service.ask("Who was the editor of the Xinhua report on the Jiangxi alliance?")
+    assert answer.lead == "王晓震" and not answer.abstained
+    [citation] = answer.citations
+    assert citation.source.startswith("xinhua-") and citation.quote == "王晓震"
+    _quotes_are_exact(service, answer)
+    unsaid = service.ask("Who edited the iChongqing article about Chongqing expanding international "
+                         "education partnerships?")
+    assert unsaid.abstained and "王晓震" not in unsaid.answer
+
+
 def test_yes_no_questions_say_yes_or_no_from_the_passage_that_decides(service):
     yes = service.ask("Did Chongqing Normal University partner with a Russian conservatory?")
     assert yes.lead == "Yes" and yes.answer.startswith("Yes: ") and "Conservatory" in yes.answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from qa.ingest import LONG_SENTENCE_WORDS, date_span
+from qa.ingest import LONG_SENTENCE_WORDS, date_span, editor
 from qa.kinds import SCHOOL_WORDS, answer_phrase
 from qa.prompts import (ABSTAIN, ABSTAIN_NOT_NEGATED, ABSTAIN_POLAR, ABSTAIN_PROVENANCE,
                         ABSTAIN_UNKNOWN)
@@ -345,7 +345,8 @@ def provenance(q: Query, retrieval: Retrieval, documents: dict) -> Answer | None
         return None
     top = max(retrieval.documents, key=lambda d: d["score"])  # first in the fused ranking
     doc = documents.get(top["source"], {})
-    text, title, value = doc.get("text", ""), doc.get("title", ""), doc.get(field, "")
+    text, title = doc.get("text", ""), doc.get("title", "")
+    value = editor(text) if field == "editor" else doc.get(field, "")
     start = text.find(title) if title else -1
     if top["score"] < PROVENANCE_AGREEMENT or start < 0:
         return None
@@ -355,6 +356,7 @@ def provenance(q: Query, retrieval: Retrieval, documents: dict) -> Answer | None
     span = _stated(text, field, value) or (start, start + len(title))
     citation = cite(1, top["source"], title, top["score"], text[slice(*span)], *span, doc)
     said = {"author": f"“{title}” was written by {value}",
+            "editor": f"“{title}” was edited by {value}",
             "publisher": f"“{title}” comes from {value}",
             "date": f"“{title}” was published on {value}",
             "title": f"The article's title is “{title}”"}[field]

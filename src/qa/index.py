@@ -37,7 +37,7 @@ from qa.types import SourceDoc
 # 7: each document's partnership facts in its manifest entry ("partnerships"). 8: no MiniLM
 # vectors for the chunks of Chinese documents (chunks_zh, for BM25 alone). 9: the BM25 index
 # saved with the generation (LEXICAL).
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 LEXICAL = "lexical.npz"
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates

@@ -243,6 +243,21 @@ _FOOTER_START = re.compile(
     re.I,
 )
 _DATE_ONLY = re.compile(r"^[\d\s:/.\-年月日]+$")
+# who edited or reported a page: a byline at a line's start, or inside the page furniture's
+# brackets ("【纠错】 【责任编辑:王晓震】"); such a line is kept as the byline alone
+_EDITOR_LINE = re.compile(
+    r"(?:^|(?<=【))(?P<role>责任编辑|编辑|记者|撰稿|\b(?:editor|edited by|reporter|reported by))\s*[:：]?\s*"
+    r"(?P<name>[\u4e00-\u9fff·]{2,8}(?=[】\])\s]|$)|(?-i:[A-Z])[\w'’.-]+(?: (?-i:[A-Z])[\w'’.-]+){0,3})",
+    re.I | re.M)
+_EDITOR_ROLES = ("责任编辑", "编辑", "editor", "edited by")
+
+
+def editor(text: str) -> str:
+    """Who edited a page, as its byline gives it ("责任编辑:王晓震", "Editor: Jane Smith"); ''."""
+    for match in _EDITOR_LINE.finditer(text):
+        if match.group("role").lower() in _EDITOR_ROLES:
+            return match.group("name")
+    return ""
 # a news page's dateline run into the paragraph it heads: "ChongqingChongqing has taken…"
 _GLUED_DATELINE = re.compile(r"^([A-Z][a-z]{3,}(?: [A-Z][a-z]+)?)\1\b")
 
@@ -330,6 +345,10 @@ def clean_text(raw: str) -> str:
         prose = _is_paragraph(line)
         if _FOOTER_START.search(line):
             in_footer = True
+        byline = _EDITOR_LINE.search(line)
+        if byline and not prose:
+            kept.append(byline.group().strip())
+            continue
         if _STRONG_BOILERPLATE.search(line) or _DATE_ONLY.match(line):
             continue
         if not prose and (in_footer or _WEAK_BOILERPLATE.search(line)):

@@ -52,6 +52,7 @@ _ASKS_PUBLISHER = re.compile(
     r"\b(source|publisher|outlet)\b.{0,30}\b(report|article|story|news|page|release)\b|"
     r"\b(report|article|story|news|page|release)\b.{0,30}\b(published by|comes? from)\b|"
     r"\bwho published\b|来源|出处", re.I)
+_ASKS_EDITOR = re.compile(r"\beditors?\b|\bedited\b|编辑", re.I)
 _ASKS_TITLE = re.compile(r"\b(title|headline|heading)\b|标题|题目", re.I)
 _WHEN = r"\b(when|what date|which date|what day|on what date|in what year)\b"
 _ASKS_PUBLISHED = re.compile(rf"{_WHEN}.{{0,120}}\b(published|posted|released|issued|dated|run)\b"
@@ -116,7 +117,7 @@ def asks_reason(question: str) -> bool:
 
 def asks_provenance(question: str) -> str:
     """The field of the document a question describes that it asks for: 'author' ("who wrote
-    the article…"), 'title', 'date' ("when was the report published"), 'publisher' ("what is
+    the article…"), 'editor' (its byline's 责任编辑, "Editor:"), 'title', 'date' ("when was the report published"), 'publisher' ("what is
     the source of the report…"), else ''."""
     if _ASKS_POSTED.search(question):
         return "date"
@@ -124,6 +125,8 @@ def asks_provenance(question: str) -> str:
         return ""
     if _ASKS_AUTHOR.search(question):
         return "author"
+    if _ASKS_EDITOR.search(question):
+        return "editor"
     if _ASKS_TITLE.search(question):
         return "title"
     if _ASKS_PUBLISHED.search(question):
