@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from qa.errors import IndexBusy, IndexOutdated
-from qa.store import KINDS, ChromaStore, LayeredStore, folder_client, unreachable
+from qa.store import ChromaStore, LayeredStore, folder_client, unreachable
 
 GENERATION = "generation.json"
 EARLIER = "manifest.json"  # what a generation of the layout before layers (format 9) holds
@@ -393,6 +393,7 @@ class ServerGenerations:
         self.url = url
         self.where = f"the Chroma server at {url} (index {name!r})"
         self._client = None
+        self._records_collection = None
 
     @property
     def client(self):
@@ -401,8 +402,10 @@ class ServerGenerations:
         return self._client
 
     def _records(self):
-        return self.client.get_or_create_collection(f"{self.name}-generations",
-                                                    embedding_function=None)
+        if self._records_collection is None:
+            self._records_collection = self.client.get_or_create_collection(
+                f"{self.name}-generations", embedding_function=None)
+        return self._records_collection
 
     def _record(self, id_: str) -> dict | None:
         found = self._records().get(ids=[id_], include=["metadatas"])
@@ -411,13 +414,9 @@ class ServerGenerations:
     def _put(self, id_: str, record: dict) -> None:
         self._records().upsert(ids=[id_], embeddings=[_PLACEHOLDER], metadatas=[record])
 
-    def _open_layer(self, layer: str, create: bool = False) -> ChromaStore:
-        client = self._connect()
-        try:
-            return ChromaStore(client, f"{self.name}-{layer}-", create=create)
-        except BaseException:
-            client.close()
-            raise
+    def _open_layer(self, layer: str, client) -> ChromaStore:
+        """A reader's store of a layer, through `client` (which the store does not close)."""
+        return ChromaStore(client, f"{self.name}-{layer}-", create=False, owns_client=False)
 
     def _layers(self, record: dict) -> Layers:
         if "layers" not in record:
@@ -448,27 +447,32 @@ class ServerGenerations:
 
         renew()  # before the generation is read: a run that tidies after this sees it held
         record = self._record(name)
+        client = self._connect()  # the layers' stores share it
         try:
             if record is None:  # removed by a run since the pointer was read
                 raise NotFoundError(name)
             stop = _beating(renew)
             try:
-                return _layered(name, self._layers(record), self._open_layer,
-                                on_close=lambda: self._leave(lease, stop))
+                return _layered(name, self._layers(record),
+                                lambda layer: self._open_layer(layer, client),
+                                on_close=lambda: self._leave(lease, stop, client))
             except BaseException:
                 stop()
                 raise
         except NotFoundError:
+            client.close()
             self._records().delete(ids=[lease])
             return None
         except BaseException:
+            client.close()
             self._records().delete(ids=[lease])
             raise
 
-    def _leave(self, lease: str, stop: Callable[[], None]) -> None:
+    def _leave(self, lease: str, stop: Callable[[], None], client) -> None:
         import httpx
 
         stop()
+        client.close()
         try:
             self._records().delete(ids=[lease])
         except httpx.TransportError:  # left to go stale
@@ -502,39 +506,34 @@ class ServerGenerations:
             except httpx.TransportError:  # left to go stale; the error that matters is above
                 pass
 
-    def _collections(self, pattern: re.Pattern) -> set[str]:
-        """The generations or layers with a collection on the server."""
-        found = set()
+    def _collections(self) -> dict[str, list[str]]:
+        """The collections on the server of each generation and each layer, by its name."""
+        owned: dict[str, list[str]] = {}
+        pattern = re.escape(self.name) + rf"-({_GENERATION.pattern}|{_LAYER.pattern})-\w+"
         for collection in self.client.list_collections():
-            match = re.fullmatch(re.escape(self.name) + r"-(" + pattern.pattern + r")-\w+",
-                                 collection.name)
+            match = re.fullmatch(pattern, collection.name)
             if match:
-                found.add(match.group(1))
-        return found
+                owned.setdefault(match.group(1), []).append(collection.name)
+        return owned
 
     @_reaching
     def names(self) -> set[str]:
         """Every generation with a record or a collection on the server."""
         ids = self._records().get(include=[])["ids"]
-        return {id_ for id_ in ids if _GENERATION.fullmatch(id_)} | self._collections(_GENERATION)
+        return {i for i in [*ids, *self._collections()] if _GENERATION.fullmatch(i)}
 
     @_reaching
     def layer_names(self) -> set[str]:
         """Every layer with a collection on the server."""
-        return self._collections(_LAYER)
+        return {name for name in self._collections() if _LAYER.fullmatch(name)}
 
-    def _drop(self, name: str) -> None:
-        self._records().delete(ids=[name])  # first: a generation is never read half-dropped
-        self._delete_collections(f"{self.name}-{name}-", (*KINDS, *SAVED))
-
-    def _delete_collections(self, prefix: str, kinds: tuple[str, ...]) -> None:
-        from chromadb.errors import NotFoundError
-
-        for kind in kinds:
-            try:
-                self.client.delete_collection(prefix + kind)
-            except NotFoundError:
-                pass
+    def _drop(self, name: str, collections: list[str]) -> None:
+        """Remove a generation (its record first: it is never read half-dropped) or a layer,
+        and its collections."""
+        if _GENERATION.fullmatch(name):
+            self._records().delete(ids=[name])
+        for collection in collections:
+            self.client.delete_collection(collection)
 
     @_reaching
     def tidy(self) -> None:
@@ -548,12 +547,12 @@ class ServerGenerations:
                     self._records().delete(ids=[id_])  # left by a reader that died
                 else:
                     keep.add(record["generation"])
-        for name in self.names() - keep:
-            self._drop(name)
-        listed = {layer for name in keep if name in records and "layers" in records[name]
-                  for layer, _ in json.loads(records[name]["layers"])}
-        for layer in self.layer_names() - listed:
-            self._delete_collections(f"{self.name}-{layer}-", KINDS)
+        keep |= {layer for name in keep if name in records and "layers" in records[name]
+                 for layer, _ in json.loads(records[name]["layers"])}
+        collections = self._collections()
+        for name in {i for i in records if _GENERATION.fullmatch(i)} | set(collections):
+            if name not in keep:
+                self._drop(name, collections.get(name, []))
 
     @_reaching
     def begin(self, after: str | None, gone: set[str]) -> tuple[str, ChromaStore]:
@@ -562,9 +561,9 @@ class ServerGenerations:
         layers, merged = next_layers(self._layers(record) if record else [], gone, layer)
         self._put(name, {"state": "writing", "settings": "{}", "created": time.time(),
                          "layers": json.dumps(layers, ensure_ascii=False)})
-        store = self._open_layer(layer, create=True)
+        store = ChromaStore(self._connect(), f"{self.name}-{layer}-")
         try:
-            _merge(store, merged, self._open_layer)
+            _merge(store, merged, lambda old: self._open_layer(old, self.client))
         except BaseException:
             store.close()
             raise
@@ -602,11 +601,10 @@ class ServerGenerations:
 
     @_reaching
     def remove(self) -> None:
-        for name in self.names():
-            self._drop(name)
-        for layer in self.layer_names():
-            self._delete_collections(f"{self.name}-{layer}-", KINDS)
+        for name, collections in self._collections().items():
+            self._drop(name, collections)
         self.client.delete_collection(f"{self.name}-generations")
+        self._records_collection = None
 
 
 SAVED = ("lexical",)  # the collections `save` writes, by key less its suffix
@@ -615,7 +613,7 @@ SAVED_PART = 4_000_000  # base64 characters a record
 
 def _saved(key: str) -> str:
     name = key.split(".")[0]
-    assert name in SAVED, f"add {name!r} to SAVED, so that a generation's removal drops it"
+    assert name in SAVED, f"add {name!r} to SAVED"
     return name
 
 

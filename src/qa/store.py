@@ -76,10 +76,13 @@ class ChromaStore:
     """The collections of one layer, named `prefix` + kind, through a Chroma client; vectors
     always come from our embedder."""
 
-    def __init__(self, client, prefix: str = "", create: bool = True) -> None:
+    def __init__(self, client, prefix: str = "", create: bool = True,
+                 owns_client: bool = True) -> None:
         """`create=False`: a reader's store, which opens the collections and never makes them
-        (chromadb's NotFoundError when they are gone)."""
+        (chromadb's NotFoundError when they are gone); `owns_client=False`: a client shared with
+        other stores, which `close` leaves open."""
         self._client = client
+        self._owns_client = owns_client
         # embedding_function=None: chromadb's default would download a model.
         if create:
             self._collections = {
@@ -167,7 +170,8 @@ class ChromaStore:
         return self._collections[kind].get(ids=ids, include=include)
 
     def close(self) -> None:
-        self._client.close()
+        if self._owns_client:
+            self._client.close()
 
 
 class LayeredStore:
