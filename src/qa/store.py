@@ -98,8 +98,6 @@ class ChromaStore:
     def copy_from(self, other: "ChromaStore", dead: frozenset[str]) -> None:
         """Every item of `other` but those of the documents in `dead`, vectors included."""
         for kind in KINDS:
-            if kind not in other._collections:
-                continue
             source = other._collections[kind]
             for offset in range(0, source.count(), self._batch):
                 part = source.get(limit=self._batch, offset=offset,
@@ -148,7 +146,8 @@ class ChromaStore:
 
     def get(self, kind: str, with_vectors: bool = False, ids: list[str] | None = None,
             text: bool = True) -> tuple[list[StoredItem], np.ndarray | None]:
-        """Every item (or those with these ids), and their vectors when asked for."""
+        """Every item (or those with these ids), and their vectors when asked for; their texts
+        left empty when not `text`."""
         include = (["documents"] if text else []) + ["metadatas"] + (
             ["embeddings"] if with_vectors else [])
         result = self._read(kind, ids, include)
