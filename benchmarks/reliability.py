@@ -395,8 +395,12 @@ def swap(runner: Runner) -> Figures:
         status, data = request(server.port, "GET", "/api/health")
         health = json.loads(data) if status == 200 else {}
         current = (index / "CURRENT").read_text().strip()
-        held = [name for name in server.open_files() if "/gen-" in name and (
-            f"/{current}/" not in name or name.endswith("(deleted)"))]
+        listed = {layer for layer, _ in json.loads(
+            (index / current / "generation.json").read_text())["layers"]}
+        held = [name for name in server.open_files()
+                if ("/gen-" in name and f"/{current}/" not in name)
+                or ("/layer-" in name and not any(f"/{layer}/" in name for layer in listed))
+                or (("/gen-" in name or "/layer-" in name) and name.endswith("(deleted)"))]
     if indexed.returncode != 0 or not switched:
         figures.fail(f"qa index: {indexed.returncode} {indexed.stderr[-300:]}")
         return figures
@@ -414,7 +418,9 @@ def swap(runner: Runner) -> Figures:
                     if b["kind"] == "health" and begun > switched[0] + 0.5 and status == 200]
     if health.get("generation") != new or any(g != new for g in health_after):
         figures.fail(f"/api/health reports {health.get('generation')}, CURRENT is {new}")
-    figures.leaked = len([p for p in index.glob("gen-*") if p.name != new]) + len(held)
+    figures.leaked = (len([p for p in index.glob("gen-*") if p.name != new])
+                      + len([p for p in index.glob("layer-*") if p.name not in listed])
+                      + len(held))
     figures.notes.append(f"{len(late)} questions on the new document after the switch, "
                          f"{len(stale)} answered from the old generation")
     return figures

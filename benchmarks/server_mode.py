@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +36,30 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def chroma_server(root: Path) -> Iterator[str]:
+    """A `chroma run` on a loopback port keeping its data under `root`, until the block ends;
+    its URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    chroma = Path(sys.executable).parent / "chroma"
+    with open(root / "chroma.log", "w") as log:
+        server = subprocess.Popen([str(chroma), "run", "--path", str(root / "data"),
+                                   "--host", "127.0.0.1", "--port", str(port)],
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 def _corpus(target: Path) -> None:
@@ -70,20 +96,7 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {"folder": [], "server": []}
     with tempfile.TemporaryDirectory(prefix="qa-server-bench-") as tmp:
         root = Path(tmp)
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        chroma = Path(sys.executable).parent / "chroma"
-        with open(root / "chroma.log", "w") as log:
-            server = subprocess.Popen([str(chroma), "run", "--path", str(root / "data"),
-                                       "--host", "127.0.0.1", "--port", str(port)],
-                                      stdout=log, stderr=subprocess.STDOUT)
-        try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2).close()
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with chroma_server(root) as url:
             for run in range(RUNS):
                 for mode in results:
                     corpus = root / f"corpus-{mode}-{run}"
@@ -92,9 +105,6 @@ def main() -> None:
                                         chroma_url=url if mode == "server" else "",
                                         chroma_index=f"bench{run}")
                     results[mode].append(measure(settings, embedder))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
     print(f"seed corpus + 60 notes, hashing vectors (384), {RUNS} runs, median (min–max) in s")
     print(f"{'':12}" + "".join(f"{mode:>24}" for mode in results))
     for figure in results["folder"][0]:

@@ -26,9 +26,12 @@ DATA = ROOT.parent / "shared" / "data" / "squad2-dev-sample" / "corpus.jsonl"
 QUESTION = "Which university works with Chongqing on physics?"
 
 
-def assemble(folder: Path, count: int, seed: int = 23) -> None:
-    paragraphs = [json.loads(line)["text"] for line in DATA.read_text(encoding="utf-8").splitlines()
-                  if line.strip()]
+def assemble(folder: Path, count: int, seed: int = 23,
+             paragraphs: list[str] | None = None) -> None:
+    """`count` pages, each 3-6 paragraphs (of SQuAD's sample, unless given) drawn at random."""
+    if paragraphs is None:
+        paragraphs = [json.loads(line)["text"]
+                      for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
     pick = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(count):
@@ -37,7 +40,9 @@ def assemble(folder: Path, count: int, seed: int = 23) -> None:
                                                   encoding="utf-8")
 
 
-def child(index_dir: str, rebuild: bool) -> None:
+def child(index_dir: str, rebuild: bool, models: bool = False) -> None:
+    """Start a service on the index (of QA_CHROMA_URL where set), ask one question, and print
+    the figures as JSON; `models`: MiniLM and USE as the settings name them, not hashing."""
     import resource
 
     from qa import service as service_module
@@ -47,9 +52,9 @@ def child(index_dir: str, rebuild: bool) -> None:
     if rebuild:  # as before format 9: no saved BM25, so it is built from every chunk
         service_module.read_lexical = lambda generations, name: None
     started = time.perf_counter()
-    service = service_module.QAService(load_settings(index_dir=Path(index_dir)),
-                                       embedder=HashingEmbedder(), multilingual=HashingEmbedder(),
-                                       llm=None)
+    vectors = {} if models else {"embedder": HashingEmbedder(), "multilingual": HashingEmbedder()}
+    service = service_module.QAService(load_settings(index_dir=Path(index_dir)), llm=None,
+                                       **vectors)
     ready = time.perf_counter() - started
     service.ask(QUESTION)
     answered = time.perf_counter() - started

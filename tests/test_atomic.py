@@ -1,5 +1,7 @@
 """A `qa index` run killed part-way leaves the previous index answering exactly as before."""
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -32,6 +34,24 @@ def _wait_until_embedding(progress_log, new_generations, proc, timeout=120.0):
     raise AssertionError("indexing never started embedding")
 
 
+def _layer_items(index_dir, generation) -> dict[str, str]:
+    """A hash of every item (id, text, metadata, vector) of each layer a generation reads.
+    (Not of the files: an embedded Chroma rewrites some of them when it opens, reading only.)"""
+    from qa.store import KINDS, ChromaStore, folder_client
+
+    layers = json.loads((generation / "generation.json").read_text())["layers"]
+    out = {}
+    for name, _ in layers:
+        store = ChromaStore(folder_client(index_dir / name), create=False)
+        for kind in KINDS:
+            items, vectors = store.get(kind, with_vectors=True)
+            rows = sorted(repr((i.id, i.text, sorted(i.metadata.items()), v.tolist()))
+                          for i, v in zip(items, vectors))
+            out[f"{name}/{kind}"] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+        store.close()
+    return out
+
+
 def _add_extra_documents(corpus) -> None:
     for i in range(60):
         sentences = " ".join(f"Extra note {i}.{j} describes exchange visit number {j} of college {i}."
@@ -55,6 +75,7 @@ def test_killed_index_run_changes_nothing_and_the_next_run_completes(tmp_path, s
     reader = QAService(settings)
     before = reader.ask(QUESTION)
     reader.close()
+    before_items = _layer_items(settings.index_dir, before_generation)
 
     _add_extra_documents(settings.corpus_dir)
     env = {**os.environ, "QA_CORPUS_DIR": str(settings.corpus_dir),
@@ -67,6 +88,8 @@ def test_killed_index_run_changes_nothing_and_the_next_run_completes(tmp_path, s
     proc.wait(timeout=120)  # Ctrl-C lands between embedding calls, which a loaded machine slows
 
     assert current_generation(settings.index_dir) == before_generation
+    assert _layer_items(settings.index_dir, before_generation) == before_items, \
+        "the layers the current generation reads were not written"
     after_kill = QAService(settings)
     assert after_kill.stats()["documents"] == 5
     answer = after_kill.ask(QUESTION)
@@ -82,6 +105,11 @@ def test_killed_index_run_changes_nothing_and_the_next_run_completes(tmp_path, s
     assert after_kill.ask(QUESTION).answer == before.answer
     after_kill.close()
     assert [p.name for p in settings.index_dir.glob("gen-*")] == [current.name]
+    # the killed run's layer is gone; the new generation reads the old layer and its own
+    layers = [name for name, _ in json.loads((current / "generation.json").read_text())["layers"]]
+    assert sorted(p.name for p in settings.index_dir.glob("layer-*")) == sorted(layers)
+    assert len(layers) == 2
+    assert _layer_items(settings.index_dir, current).items() >= before_items.items()
     assert QAService(settings).stats()["documents"] == 65
 
 

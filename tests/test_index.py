@@ -7,14 +7,19 @@ import numpy as np
 import pytest
 
 from qa.embedders import HashingEmbedder
-from qa.errors import IndexBusy, IndexMissing
-from qa.index import _lock, current_generation, open_index, read_manifest
+from qa.errors import IndexBusy, IndexMissing, IndexOutdated
+from qa.index import _lock, current_generation, open_index
 from qa.service import run_index
 
 
+def _documents(index_dir: Path) -> dict:
+    store, manifest = open_index(index_dir)
+    store.close()
+    return manifest["documents"]
+
+
 def _ids(index_dir: Path) -> dict:
-    docs = read_manifest(current_generation(index_dir))["documents"]
-    return {k: (v["hash"], v["chunk_ids"]) for k, v in docs.items()}
+    return {k: (v["hash"], v["chunk_ids"]) for k, v in _documents(index_dir).items()}
 
 
 def test_first_build_then_unchanged_rerun(settings, fake_embedder):
@@ -98,12 +103,13 @@ def test_one_indexing_run_at_a_time(settings, fake_embedder):
 
 def test_leftover_of_a_killed_run_is_cleaned(settings, fake_embedder):
     run_index(settings, fake_embedder)
-    stale = settings.index_dir / "gen-killed"
-    (stale / "chroma").mkdir(parents=True)
+    stale, layer = settings.index_dir / "gen-killed", settings.index_dir / "layer-killed"
+    stale.mkdir()
+    (layer / "half-written").mkdir(parents=True)
     report = run_index(settings, fake_embedder)
     assert not report.changed
-    assert not stale.exists()
-    assert json.loads((current_generation(settings.index_dir) / "manifest.json").read_text())
+    assert not stale.exists() and not layer.exists()
+    assert json.loads((current_generation(settings.index_dir) / "generation.json").read_text())
 
 
 def test_runs_of_clauses_are_stored_with_their_sentence(settings, fake_embedder):
@@ -173,7 +179,7 @@ def test_links_out_of_the_corpus_are_never_read(settings, fake_embedder, tmp_pat
     (inside / "note.txt").write_text("The Lotus Institute partners with Lakeside University.")
     (corpus / "note_link.txt").symlink_to(inside / "note.txt")  # a link inside: followed
     report = run_index(settings, fake_embedder, multilingual=None)
-    indexed = read_manifest(current_generation(settings.index_dir))["documents"]
+    indexed = _documents(settings.index_dir)
     assert "passwd_link.txt" not in indexed and "gone.txt" not in indexed
     assert not any(s.startswith(("elsewhere/", "loop/")) for s in indexed)
     assert {"sub/note.txt", "note_link.txt"} <= set(indexed)
@@ -213,7 +219,7 @@ def test_each_file_left_out_or_repaired_is_told_as_it_is_found(settings, fake_em
     assert all(at == 0 for _, at in heard), "told before any embedding, not at the end"
     assert report.skipped == [w.removeprefix("skipped ") for w, _ in heard[:2]]
     assert report.repaired == [heard[2][0]]
-    indexed = read_manifest(current_generation(settings.index_dir))["documents"]
+    indexed = _documents(settings.index_dir)
     assert "sub/huge.txt" not in indexed and "damaged.txt" in indexed
     assert "opened in 2013" in indexed["damaged.txt"]["text"]
     # a file that grows over the limit is no longer indexed
@@ -221,7 +227,7 @@ def test_each_file_left_out_or_repaired_is_told_as_it_is_found(settings, fake_em
     again = run_index(settings.model_copy(update={"max_file_mb": 1}), fake_embedder,
                       multilingual=None)
     assert again.removed == ["damaged.txt"]
-    assert "damaged.txt" not in read_manifest(current_generation(settings.index_dir))["documents"]
+    assert "damaged.txt" not in _documents(settings.index_dir)
 
 
 def test_a_generation_is_kept_while_a_reader_holds_it_and_freed_when_it_leaves(
@@ -290,12 +296,19 @@ def test_chunks_of_chinese_documents_get_no_minilm_vectors(settings):
     store.close()
 
 
-def test_an_index_of_an_earlier_format_opens_without_the_collections_added_since(tmp_path):
-    from qa.store import ADDED_LATER, COLLECTIONS, ChromaStore, folder_client
-
-    client = folder_client(tmp_path / "chroma")
-    for kind in set(COLLECTIONS) - ADDED_LATER:
-        client.get_or_create_collection(kind, embedding_function=None)
-    store = ChromaStore(client, create=False)
-    assert store.count("chunks_zh") == 0 and store.get("chunks_zh")[0] == []
-    store.close()
+def test_an_index_of_the_layout_before_layers_is_rebuilt_with_a_message(settings,
+                                                                       fake_embedder):
+    old = settings.index_dir / "gen-20261201T000000-0123abcd"
+    (old / "chroma").mkdir(parents=True)
+    (old / "manifest.json").write_text(json.dumps({"settings": {"format": 9}, "documents": {}}))
+    (old / ".readers").touch()
+    (settings.index_dir / "CURRENT").write_text(old.name)
+    with pytest.raises(IndexOutdated, match="earlier version of qa.*`qa index`"):
+        open_index(settings.index_dir)
+    warnings = []
+    report = run_index(settings, fake_embedder, on_warning=warnings.append)
+    assert len(report.added) == 5
+    assert warnings == [f"The index in {settings.index_dir}/ was built by an earlier version of "
+                        "qa, which kept it in another layout; rebuild it with `qa index`. It is "
+                        "rebuilt whole now."]
+    assert not old.exists() and len(_documents(settings.index_dir)) == 5

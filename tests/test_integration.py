@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from qa.config import Settings
+from qa.index import open_index
 from qa.prompts import ABSTAIN_NO_SHARE, ABSTAIN_NOT_NEGATED, ABSTAIN_UNDATED
 from qa.service import QAService, run_index
 
@@ -340,9 +341,9 @@ def test_cli_index_and_ask_json(tmp_path):
     assert "Sources:\n[1] " in plain.stdout and "warning" not in plain.stderr
     # an index an earlier version built still answers, with a warning to rebuild it
     generation = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
-    manifest = json.loads((generation / "manifest.json").read_text())
-    manifest["settings"]["format"] -= 1
-    (generation / "manifest.json").write_text(json.dumps(manifest))
+    record = json.loads((generation / "generation.json").read_text())
+    record["settings"]["format"] -= 1
+    (generation / "generation.json").write_text(json.dumps(record))
     old = subprocess.run(qa_command() + ["ask", "Who did Chongqing Normal University partner "
                                          "with in music education?"],
                          env=env, capture_output=True, text=True)
@@ -395,8 +396,8 @@ def test_cli_index_guards_the_corpus_and_warns_of_each_file_as_it_is_found(tmp_p
     assert built.stderr.index("huge.txt") < built.stderr.index("embedding")
     assert str(tmp_path) not in built.stderr, "warnings name files relative to the corpus"
     assert "3 added" in built.stdout and "1 files skipped and 2 repaired" in built.stdout
-    manifest = json.loads((tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text()
-                           .strip() / "manifest.json").read_text())
+    store, manifest = open_index(tmp_path / "index")
+    store.close()
     assert "sub/huge.txt" not in manifest["documents"]
     assert "Maple College" in manifest["documents"]["damaged.txt"]["text"]
     assert "It opened in 2020." in manifest["documents"]["nul.txt"]["text"]

@@ -2,7 +2,7 @@
 one's dropped, and the table is read from the generation that answers (hashing embedder; the
 real models in test_partnerships_integration.py)."""
 
-from qa.index import FORMAT_VERSION, current_generation, read_manifest
+from qa.index import FORMAT_VERSION, open_index
 from qa.partnerships import rows_of, select
 from qa.service import run_index
 
@@ -10,13 +10,19 @@ PAGE = ("Lanzhou University signed an agreement with Poland's University of Wars
         "May 4, 2024, to launch a chemistry undergraduate programme.\n")
 
 
+def _manifest(settings) -> dict:
+    store, manifest = open_index(settings.index_dir)
+    store.close()
+    return manifest
+
+
 def _table(settings) -> list:
-    return rows_of(read_manifest(current_generation(settings.index_dir))["documents"])
+    return rows_of(_manifest(settings)["documents"])
 
 
 def test_facts_follow_their_document_through_changes(settings, fake_embedder, corpus):
     run_index(settings, fake_embedder)
-    manifest = read_manifest(current_generation(settings.index_dir))
+    manifest = _manifest(settings)
     assert manifest["settings"]["format"] == FORMAT_VERSION
     before = _table(settings)
     assert select(before, institution="Leicester")  # the corpus's own facts are there
@@ -28,7 +34,7 @@ def test_facts_follow_their_document_through_changes(settings, fake_embedder, co
     (row,) = select(_table(settings), country="Polish")
     assert (row.chinese_institution, row.foreign_institution, row.date) == (
         "Lanzhou University", "University of Warsaw", "2024-05-04")
-    text = read_manifest(current_generation(settings.index_dir))["documents"]["lanzhou.txt"]["text"]
+    text = _manifest(settings)["documents"]["lanzhou.txt"]["text"]
     c = row.citations[0]
     assert c.source == "lanzhou.txt" and text[c.start:c.end] == c.quote
 

@@ -195,7 +195,9 @@ def test_a_real_server_error_is_logged_with_its_traceback_and_not_shown(indexed_
     with Server(env) as server:
         assert ask(QUESTION)[0] == 200
         current = (tmp_path / "index" / "CURRENT").read_text().strip()
-        database = tmp_path / "index" / current / "chroma" / "chroma.sqlite3"
+        [[layer, _]] = json.loads((tmp_path / "index" / current / "generation.json")
+                                  .read_text())["layers"]
+        database = tmp_path / "index" / layer / "chroma.sqlite3"
         with open(database, "r+b") as handle:
             handle.write(b"\0" * database.stat().st_size)
         status, body = ask("When was the Jiangxi alliance inaugurated?")

@@ -18,7 +18,7 @@ from qa.errors import ConfigError, IndexBusy
 from qa.generations import SAVED, ServerGenerations
 from qa.index import open_index, read_lexical
 from qa.service import QAService, make_generations, partnership_table, run_index
-from qa.store import COLLECTIONS, server_client
+from qa.store import KINDS, server_client
 
 from conftest import ChromaServer, Server, free_port, qa_command, tiny_dataset
 
@@ -37,11 +37,23 @@ def _collections(settings: Settings) -> set[str]:
         client.close()
 
 
-def _of(settings: Settings, *generations: str) -> set[str]:
-    """The collections a server index with these generations holds."""
-    return {f"{settings.chroma_index}-generations"} | {
-        f"{settings.chroma_index}-{g}-{kind}" for g in generations
-        for kind in (*COLLECTIONS, "documents", *SAVED)}
+def _layers(generations: ServerGenerations, name: str) -> list[str]:
+    return [layer for layer, _ in json.loads(generations._record(name)["layers"])]
+
+
+def _of(settings: Settings, *names: str) -> set[str]:
+    """The collections a server index with these generations holds: theirs and their layers'."""
+    generations = make_generations(settings)
+    layers = {layer for name in names for layer in _layers(generations, name)}
+    return ({f"{settings.chroma_index}-generations"}
+            | {f"{settings.chroma_index}-{g}-{kind}" for g in names for kind in SAVED}
+            | {f"{settings.chroma_index}-{layer}-{kind}" for layer in layers for kind in KINDS})
+
+
+def _manifest(generations) -> dict:
+    store, manifest = open_index(generations)
+    store.close()
+    return manifest
 
 
 def _env(settings: Settings) -> dict:
@@ -61,11 +73,11 @@ def test_a_build_writes_a_generation_then_switches_the_pointer(server_settings, 
     name = generations.current()
     assert _collections(server_settings) == _of(server_settings, name)
     assert not server_settings.index_dir.exists(), "nothing is kept in the index folder"
-    # the manifest, read back from the server, is the one a folder index holds
+    # the documents, read back from the server, are the ones a folder index holds
     local = server_settings.model_copy(update={"chroma_url": "", "index_dir": tmp_path / "ix"})
     run_index(local, fake_embedder, multilingual=None)
     folder = make_generations(local)
-    assert generations.manifest(name) == folder.manifest(folder.current())
+    assert _manifest(generations) == _manifest(folder)
     # and so is the BM25 index saved with it
     saved, local_saved = read_lexical(generations, name), read_lexical(folder, folder.current())
     assert saved.ids == local_saved.ids and saved.vocabulary == local_saved.vocabulary
@@ -95,8 +107,9 @@ def test_changes_make_a_new_generation_and_the_one_before_is_kept_one_run(
     assert second != first
     store, after = open_index(generations)
     assert set(after["documents"]) == set(before["documents"]) - {REMOVED} | {"new.md"}
-    for source in report.unchanged:  # copied from the first generation, not re-embedded
+    for source in report.unchanged:  # read from the first generation's layer, not copied
         assert after["documents"][source] == before["documents"][source]
+    assert _layers(generations, second)[:-1] == _layers(generations, first)
     assert store.count("chunks") == sum(len(d["chunk_ids"]) for d in after["documents"].values())
     assert store.count("sentences") == sum(len(d["sentence_ids"])
                                            for d in after["documents"].values())

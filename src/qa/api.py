@@ -339,7 +339,7 @@ class Following:
         else:
             new = None
             try:  # the models already loaded, where the new generation was built with them
-                built = self._generations.manifest(name)["settings"] if name else {}
+                built = self._generations.settings(name) if name else {}
                 multilingual = old.retriever.multilingual
                 same = built.get("multilingual_model") == (multilingual.name if multilingual
                                                            else None)

@@ -52,20 +52,40 @@ class BM25:
                    np.asarray(count_of, dtype=np.int32)[order],
                    np.asarray(lengths, dtype=np.int64))
 
-    def bags(self) -> list[Counter]:
-        """Each chunk's term counts (for an update, which keeps the unchanged chunks')."""
-        out = [Counter() for _ in self.ids]
-        for t, term in enumerate(self.vocabulary):
-            for k, n in zip(self.chunks[self.starts[t]:self.starts[t + 1]].tolist(),
-                            self.counts[self.starts[t]:self.starts[t + 1]].tolist()):
-                out[k][term] = n
-        return out
-
     def updated(self, gone: set[str], new: Iterable[tuple[str, str, Counter]]) -> "BM25":
-        """The index less the chunks with ids in `gone`, plus `new` after them."""
-        kept = [(id_, source, bag) for id_, source, bag in zip(self.ids, self.sources, self.bags())
-                if id_ not in gone]
-        return BM25.build([*kept, *new])
+        """The index less the chunks with ids in `gone`, plus `new` after them: the postings of
+        the chunks kept are carried over as arrays, and only `new` is counted."""
+        keep = np.asarray([id_ not in gone for id_ in self.ids], dtype=bool)
+        renumbered = np.cumsum(keep) - 1
+        term_of = np.repeat(np.arange(len(self.vocabulary)), np.diff(self.starts))
+        live = keep[self.chunks]
+        index = {term: t for t, term in enumerate(self.vocabulary)}
+        ids = [id_ for id_, kept in zip(self.ids, keep.tolist()) if kept]
+        sources = [s for s, kept in zip(self.sources, keep.tolist()) if kept]
+        lengths = self.lengths[keep].tolist()
+        terms_, chunk_of, count_of = [], [], []
+        for id_, source, bag in new:
+            k = len(ids)
+            ids.append(id_)
+            sources.append(source)
+            lengths.append(sum(bag.values()))
+            for term, n in bag.items():
+                terms_.append(index.setdefault(term, len(index)))
+                chunk_of.append(k)
+                count_of.append(n)
+        vocabulary = list(index)
+        all_terms = np.concatenate([term_of[live], np.asarray(terms_, dtype=np.int64)])
+        used = np.bincount(all_terms, minlength=len(vocabulary)) > 0  # terms of gone chunks only
+        all_terms = (np.cumsum(used) - 1)[all_terms]
+        order = np.argsort(all_terms, kind="stable")  # by term, each term's chunks in order
+        starts = np.zeros(int(used.sum()) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(all_terms, minlength=len(starts) - 1), out=starts[1:])
+        chunks = np.concatenate([renumbered[self.chunks[live]],
+                                 np.asarray(chunk_of, dtype=np.int64)])[order]
+        counts = np.concatenate([self.counts[live], np.asarray(count_of, dtype=np.int32)])[order]
+        return BM25(ids, sources, [t for t, u in zip(vocabulary, used.tolist()) if u], starts,
+                    chunks.astype(np.int32), counts.astype(np.int32),
+                    np.asarray(lengths, dtype=np.int64))
 
     def document_frequency(self) -> np.ndarray:
         return np.diff(self.starts)

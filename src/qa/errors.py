@@ -31,3 +31,7 @@ class DocumentError(QAError):
 
 class ModelFailed(QAError):
     """The local model process crashed, timed out or reported an error; answers fall back."""
+
+
+class IndexOutdated(IndexMissing):
+    """The index was built by an earlier version whose layout this one cannot read."""

@@ -2,24 +2,34 @@
 server (QA_CHROMA_URL). `index.py` builds and reads generations through the `Generations`
 protocol and does not know which one it has.
 
+An index is kept in layers. A layer is a store (store.KINDS: the passages' collections and the
+documents') that one `qa index` run writes and no run writes again. A generation is a short list
+of layers, each with the documents it no longer holds (changed or removed by a later run): a
+run writes only what changed into a new layer, and its generation reads the layers before plus
+that one. A run killed part-way leaves a layer no generation lists, which the next run deletes;
+the layers the current generation reads were never touched. At most MAX_LAYERS are read: the run
+that would add one more merges every layer but the first into its own.
+
 A folder index::
 
     CURRENT          name of the generation that answers questions
-    gen-<id>/        a whole index: chroma/ (vectors), manifest.json (documents) and
-                     lexical.npz (the BM25 index, bm25.py)
+    gen-<id>/        generation.json (its settings and layers) and lexical.npz (the BM25 index,
+                     bm25.py)
       .readers       each reader of the generation holds a shared lock on it
+    layer-<id>/      an embedded Chroma
     .lock            held by the one indexing run allowed at a time
 
 A server index named N (QA_CHROMA_INDEX) is a set of collections in one tenant and database::
 
     N-generations              small records: `current` (the pointer), one per generation
-                               (its settings; "writing" until complete), `lock` (the run)
-    N-gen-<id>-chunks, …       the generation's collections (store.COLLECTIONS)
-    N-gen-<id>-documents       one record a document: its text, and what the manifest says of it
-    N-gen-<id>-lexical         the BM25 index (bm25.py), as base64 text in parts
+                               (its settings and layers; "writing" until complete), `lock` (the
+                               run), `reader-<token>` (a reader's lease, renewed while it reads)
+    N-layer-<id>-chunks, …     a layer's collections (store.KINDS)
+    N-gen-<id>-lexical         a generation's BM25 index (bm25.py), as base64 text in parts
 
-In both, a run writes a new generation aside and then switches the pointer (a file rename, or
-one record upserted), so a reader sees the old generation or the new one, never a part.
+In both, a run switches the pointer once its generation is whole (a file rename, or one record
+upserted), so a reader sees the old generation or the new one, never a part; and a generation a
+reader holds is kept, with its layers, until the reader lets go.
 """
 
 from __future__ import annotations
@@ -40,15 +50,42 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from qa.errors import IndexBusy
-from qa.store import COLLECTIONS, ChromaStore, folder_client, unreachable
+from qa.errors import IndexBusy, IndexOutdated
+from qa.store import ChromaStore, LayeredStore, folder_client, unreachable
 
-MANIFEST = "manifest.json"
+GENERATION = "generation.json"
+EARLIER = "manifest.json"  # what a generation of the layout before layers (format 9) holds
 READERS = ".readers"
+MAX_LAYERS = 4
+
+Layers = list[list]  # [[layer name, [sources it no longer holds]], …], oldest first
 
 
 def new_generation_name() -> str:
-    return f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    return f"gen-{_stamp()}"
+
+
+def new_layer_name() -> str:
+    return f"layer-{_stamp()}"
+
+
+def _stamp() -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def outdated(where: str) -> IndexOutdated:
+    return IndexOutdated(f"The index in {where} was built by an earlier version of qa, which kept "
+                         "it in another layout; rebuild it with `qa index`.")
+
+
+def next_layers(layers: Layers, gone: set[str], new: str) -> tuple[Layers, Layers]:
+    """The layers of the generation after one of `layers`: those, with the documents in `gone`
+    no longer held by any, then `new`; and the layers whose items `new` takes in (when there
+    would be more than MAX_LAYERS: every layer but the first, merged into `new`)."""
+    kept = [[name, sorted(set(dead) | gone)] for name, dead in layers]
+    if len(kept) < MAX_LAYERS:
+        return [*kept, [new, []]], []
+    return [kept[0], [new, []]], kept[1:]
 
 
 class Generations(Protocol):
@@ -59,21 +96,23 @@ class Generations(Protocol):
     def current(self) -> str | None:
         """The name of the generation that answers questions, or None before the first build."""
 
-    def manifest(self, name: str) -> dict:
-        """What a generation holds: {"settings": …, "documents": {source: {…, "text": …}}}."""
+    def settings(self, name: str) -> dict:
+        """What a complete generation was built with; IndexOutdated for one of an earlier
+        layout."""
 
-    def open(self, name: str) -> ChromaStore | None:
-        """A reader's store of the generation; None when it went before it could be opened."""
+    def open(self, name: str) -> LayeredStore | None:
+        """A reader's store of the generation, holding it until closed; None when it went
+        before it could be opened."""
 
     def lock(self) -> AbstractContextManager[None]:
         """Held by the one indexing run allowed at a time; IndexBusy while another holds it."""
 
     def tidy(self) -> None:
-        """Remove what killed runs left and generations no reader needs any more."""
+        """Remove what killed runs left, and generations and layers no reader needs any more."""
 
-    def begin(self, copy_of: str | None, leave_out: set[str]) -> tuple[str, ChromaStore]:
-        """A new generation, not yet current: a copy of `copy_of` (the items whose ids are in
-        `leave_out` may be left out) or empty; its name and a store to write it with."""
+    def begin(self, after: str | None, gone: set[str]) -> tuple[str, ChromaStore]:
+        """A new generation, not yet current: the layers of `after` without the documents in
+        `gone` (or none), and a new layer; its name and a store to write the new layer with."""
 
     def save(self, name: str, key: str, data: bytes) -> None:
         """Keep `data` under `key` with a generation that is being written (before commit)."""
@@ -81,11 +120,34 @@ class Generations(Protocol):
     def load(self, name: str, key: str) -> bytes | None:
         """What `save` kept under `key` with the generation; None if it has none."""
 
-    def commit(self, name: str, manifest: dict) -> None:
-        """Store the generation's manifest, make it current, then tidy."""
+    def commit(self, name: str, settings: dict) -> None:
+        """Mark the generation complete, built with `settings`, make it current, then tidy."""
 
     def remove(self) -> None:
         """Delete the whole index (a temporary one, such as an eval's)."""
+
+
+def _layered(name: str, layers: Layers, open_layer: Callable[[str], ChromaStore],
+             on_close: Callable[[], None] | None) -> LayeredStore:
+    stores: list[tuple[ChromaStore, frozenset[str]]] = []
+    try:
+        for layer, dead in layers:
+            stores.append((open_layer(layer), frozenset(dead)))
+    except BaseException:
+        for store, _ in stores:
+            store.close()
+        raise
+    return LayeredStore(stores, name, on_close)
+
+
+def _merge(store: ChromaStore, merged: Layers, open_layer: Callable[[str], ChromaStore]) -> None:
+    """Copy into `store` what each layer of `merged` still holds."""
+    for layer, dead in merged:
+        old = open_layer(layer)
+        try:
+            store.copy_from(old, frozenset(dead))
+        finally:
+            old.close()
 
 
 # --- folders -------------------------------------------------------------------------------
@@ -97,19 +159,15 @@ def current_generation(index_dir: Path) -> Path | None:
     except FileNotFoundError:
         return None
     path = index_dir / name
-    return path if name and (path / MANIFEST).exists() else None
-
-
-def read_manifest(generation: Path) -> dict:
-    return json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+    return path if name and ((path / GENERATION).exists() or (path / EARLIER).exists()) else None
 
 
 class FolderGenerations:
-    """Generation folders under `index_dir`, each with its own embedded Chroma.
+    """Generation folders and layers (each an embedded Chroma) under `index_dir`.
 
     A reader's store holds a lease (a shared lock) on its generation until it is closed: no
-    run deletes the generation under it, and the last reader to leave a generation that is no
-    longer current deletes it then."""
+    run deletes the generation or its layers under it, and the last reader to leave a
+    generation that is no longer current deletes it, and the layers no other one lists, then."""
 
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
@@ -119,17 +177,26 @@ class FolderGenerations:
         generation = current_generation(self.index_dir)
         return generation.name if generation else None
 
-    def manifest(self, name: str) -> dict:
-        return read_manifest(self.index_dir / name)
+    def _record(self, name: str) -> dict:
+        path = self.index_dir / name
+        if not (path / GENERATION).exists() and (path / EARLIER).exists():
+            raise outdated(self.where)
+        return json.loads((path / GENERATION).read_text(encoding="utf-8"))
 
-    def open(self, name: str) -> ChromaStore | None:
+    def settings(self, name: str) -> dict:
+        return self._record(name)["settings"]
+
+    def _open_layer(self, layer: str, create: bool = False) -> ChromaStore:
+        return ChromaStore(folder_client(self.index_dir / layer), create=create)
+
+    def open(self, name: str) -> LayeredStore | None:
         generation = self.index_dir / name
         lease = _lease(generation)
         if lease is None:
             return None
         try:
-            return ChromaStore(folder_client(generation / "chroma"), generation=name,
-                               on_close=lambda: _leave(self.index_dir, generation, lease))
+            return _layered(name, self._record(name)["layers"], self._open_layer,
+                            on_close=lambda: _leave(self.index_dir, generation, lease))
         except BaseException:
             lease.close()
             raise
@@ -138,17 +205,30 @@ class FolderGenerations:
         return _lock(self.index_dir)
 
     def tidy(self) -> None:
-        _remove_other_generations(self.index_dir, keep=current_generation(self.index_dir))
+        keep = current_generation(self.index_dir)
+        if keep is not None and not (keep / GENERATION).exists():
+            keep = None  # of the earlier layout, which this run replaces
+        for path in self.index_dir.glob("gen-*"):
+            if path != keep:
+                _free(path)
+        _free_layers(self.index_dir)
 
-    def begin(self, copy_of: str | None, leave_out: set[str]) -> tuple[str, ChromaStore]:
-        name = new_generation_name()
-        new = self.index_dir / name
-        if copy_of is not None:
-            shutil.copytree(self.index_dir / copy_of, new)  # whole: `leave_out` is deleted after
-        else:
-            new.mkdir(parents=True)
-        (new / READERS).touch()
-        return name, ChromaStore(folder_client(new / "chroma"), generation=name)
+    def begin(self, after: str | None, gone: set[str]) -> tuple[str, ChromaStore]:
+        name, layer = new_generation_name(), new_layer_name()
+        layers, merged = next_layers(self._record(after)["layers"] if after else [], gone, layer)
+        generation = self.index_dir / name
+        generation.mkdir(parents=True)
+        (generation / READERS).touch()
+        # listed before the layer exists, so that no reader leaving a generation deletes it
+        _write_atomically(generation / GENERATION,
+                          json.dumps({"settings": None, "layers": layers}, ensure_ascii=False))
+        store = self._open_layer(layer, create=True)
+        try:
+            _merge(store, merged, self._open_layer)
+        except BaseException:
+            store.close()
+            raise
+        return name, store
 
     def save(self, name: str, key: str, data: bytes) -> None:
         target = self.index_dir / name / key
@@ -161,11 +241,12 @@ class FolderGenerations:
         except FileNotFoundError:
             return None
 
-    def commit(self, name: str, manifest: dict) -> None:
+    def commit(self, name: str, settings: dict) -> None:
         new = self.index_dir / name
-        _write_atomically(new / MANIFEST, json.dumps(manifest, ensure_ascii=False))
+        record = {**self._record(name), "settings": settings}
+        _write_atomically(new / GENERATION, json.dumps(record, ensure_ascii=False))
         _write_atomically(self.index_dir / "CURRENT", name)
-        _remove_other_generations(self.index_dir, keep=new)
+        self.tidy()
 
     def remove(self) -> None:
         shutil.rmtree(self.index_dir, ignore_errors=True)
@@ -178,9 +259,7 @@ def _lease(generation: Path) -> BinaryIO | None:
     try:
         lease = open(generation / READERS, "rb")
     except FileNotFoundError:
-        if not (generation / MANIFEST).exists():
-            return None
-        lease = open(generation / READERS, "ab+")  # a generation built before leases
+        return None
     fcntl.flock(lease.fileno(), fcntl.LOCK_SH)  # waits while a run deletes it
     try:
         held = os.fstat(lease.fileno()).st_ino == os.stat(generation / READERS).st_ino
@@ -195,8 +274,8 @@ def _lease(generation: Path) -> BinaryIO | None:
 def _leave(index_dir: Path, generation: Path, lease: BinaryIO) -> None:
     """Let go of a reader's lease; the last reader of a generation no longer current frees it."""
     lease.close()
-    if current_generation(index_dir) != generation:
-        _free(generation)
+    if current_generation(index_dir) != generation and _free(generation):
+        _free_layers(index_dir)
 
 
 def _free(generation: Path) -> bool:
@@ -204,7 +283,7 @@ def _free(generation: Path) -> bool:
     try:
         lock = open(generation / READERS, "rb")
     except FileNotFoundError:
-        lock = None  # an unfinished copy, or a generation built before leases
+        lock = None  # an unfinished one
     try:
         if lock is not None:
             try:
@@ -216,6 +295,20 @@ def _free(generation: Path) -> bool:
     finally:
         if lock is not None:
             lock.close()
+
+
+def _free_layers(index_dir: Path) -> None:
+    """Delete the layers no generation lists."""
+    listed: set[str] = set()
+    for record in index_dir.glob(f"gen-*/{GENERATION}"):
+        try:
+            layers = json.loads(record.read_text(encoding="utf-8"))["layers"]
+        except FileNotFoundError:  # a generation deleted meanwhile
+            continue
+        listed |= {layer for layer, _ in layers}
+    for layer in index_dir.glob("layer-*"):
+        if layer.name not in listed:
+            shutil.rmtree(layer, ignore_errors=True)
 
 
 @contextmanager
@@ -243,20 +336,13 @@ def _write_atomically(path: Path, text: str) -> None:
         os.close(dir_fd)
 
 
-def _remove_other_generations(index_dir: Path, keep: Path | None) -> None:
-    """Delete every generation but `keep` that no reader holds (the last reader of one that
-    is held deletes it when it leaves)."""
-    for path in index_dir.glob("gen-*"):
-        if path != keep:
-            _free(path)
-
-
 # --- a Chroma server -----------------------------------------------------------------------
 
-LOCK_BEAT_S = 10.0  # how often a run says it is still alive
-LOCK_STALE_S = 60.0  # a lock not renewed for this long was left by a run that died
+LOCK_BEAT_S = 10.0  # how often a run says it is still alive, and a reader that it still reads
+LOCK_STALE_S = 60.0  # a lock or lease not renewed for this long was left by a process that died
 _PLACEHOLDER = [1.0]  # Chroma stores a vector with every record; the bookkeeping needs none
 _GENERATION = re.compile(r"gen-\d{8}T\d{6}-[0-9a-f]{8}")
+_LAYER = re.compile(r"layer-\d{8}T\d{6}-[0-9a-f]{8}")
 _RUNNING: set[str] = set()  # the tokens of the locks this process's runs hold now
 
 
@@ -273,12 +359,33 @@ def _reaching(method):
     return call
 
 
-class ServerGenerations:
-    """Generations as collections on a Chroma server, shared by every client of it.
+def _beating(beat: Callable[[], None]) -> Callable[[], None]:
+    """Call `beat` every LOCK_BEAT_S in a thread, until the function returned is called."""
+    stop = threading.Event()
 
-    Readers hold no lease there (a server cannot see who reads). The rule instead: a run keeps
-    the generation it replaces, for the readers still answering from it, and removes it at
-    the next run; a `qa serve` moves to the new generation at its next request."""
+    def run() -> None:
+        while not stop.wait(LOCK_BEAT_S):
+            try:
+                beat()
+            except Exception:  # the work itself meets the failure, and says what it is
+                pass
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def stopped() -> None:
+        stop.set()
+        thread.join()
+    return stopped
+
+
+class ServerGenerations:
+    """Generations and layers as collections on a Chroma server, shared by every client of it.
+
+    A reader holds a lease, a record it renews while it reads: no run removes a generation with
+    a lease renewed within LOCK_STALE_S, nor the generation the pointer named before the
+    current one (for a reader that read the pointer just before it moved, and has yet to write
+    its lease)."""
 
     def __init__(self, connect: Callable[[], object], name: str, url: str) -> None:
         self._connect = connect  # a new client for each store, so that closing one is safe
@@ -286,6 +393,7 @@ class ServerGenerations:
         self.url = url
         self.where = f"the Chroma server at {url} (index {name!r})"
         self._client = None
+        self._records_collection = None
 
     @property
     def client(self):
@@ -293,12 +401,11 @@ class ServerGenerations:
             self._client = self._connect()
         return self._client
 
-    def _prefix(self, generation: str) -> str:
-        return f"{self.name}-{generation}-"
-
     def _records(self):
-        return self.client.get_or_create_collection(f"{self.name}-generations",
-                                                    embedding_function=None)
+        if self._records_collection is None:
+            self._records_collection = self.client.get_or_create_collection(
+                f"{self.name}-generations", embedding_function=None)
+        return self._records_collection
 
     def _record(self, id_: str) -> dict | None:
         found = self._records().get(ids=[id_], include=["metadatas"])
@@ -307,37 +414,69 @@ class ServerGenerations:
     def _put(self, id_: str, record: dict) -> None:
         self._records().upsert(ids=[id_], embeddings=[_PLACEHOLDER], metadatas=[record])
 
+    def _open_layer(self, layer: str, client) -> ChromaStore:
+        """A reader's store of a layer, through `client` (which the store does not close)."""
+        return ChromaStore(client, f"{self.name}-{layer}-", create=False, owns_client=False)
+
+    def _layers(self, record: dict) -> Layers:
+        if "layers" not in record:
+            raise outdated(self.where)
+        return json.loads(record["layers"])
+
     @_reaching
     def current(self) -> str | None:
         pointer = self._record("current")
         return pointer["generation"] if pointer else None
 
     @_reaching
-    def manifest(self, name: str) -> dict:
+    def settings(self, name: str) -> dict:
         record = self._record(name)
         if record is None or record.get("state") != "complete":
             raise KeyError(f"generation {name} is not complete on {self.where}")
-        docs = self.client.get_collection(self._prefix(name) + "documents",
-                                          embedding_function=None)
-        documents = {}
-        batch = self.client.get_max_batch_size()
-        for offset in range(0, docs.count(), batch):
-            part = docs.get(limit=batch, offset=offset, include=["documents", "metadatas"])
-            for source, text, meta in zip(part["ids"], part["documents"], part["metadatas"]):
-                documents[source] = {**json.loads(meta["record"]), "text": text}
-        return {"settings": json.loads(record["settings"]), "documents": documents}
+        self._layers(record)
+        return json.loads(record["settings"])
 
     @_reaching
-    def open(self, name: str) -> ChromaStore | None:
+    def open(self, name: str) -> LayeredStore | None:
         from chromadb.errors import NotFoundError
 
-        client = self._connect()
+        lease = f"reader-{uuid.uuid4().hex}"
+
+        def renew() -> None:
+            self._put(lease, {"generation": name, "beat": time.time()})
+
+        renew()  # before the generation is read: a run that tidies after this sees it held
+        record = self._record(name)
+        client = self._connect()  # the layers' stores share it
         try:
-            return ChromaStore(client, self._prefix(name), generation=name, create=False,
-                               on_close=None)
-        except NotFoundError:  # removed by a run since the pointer was read
+            if record is None:  # removed by a run since the pointer was read
+                raise NotFoundError(name)
+            stop = _beating(renew)
+            try:
+                return _layered(name, self._layers(record),
+                                lambda layer: self._open_layer(layer, client),
+                                on_close=lambda: self._leave(lease, stop, client))
+            except BaseException:
+                stop()
+                raise
+        except NotFoundError:
             client.close()
+            self._records().delete(ids=[lease])
             return None
+        except BaseException:
+            client.close()
+            self._records().delete(ids=[lease])
+            raise
+
+    def _leave(self, lease: str, stop: Callable[[], None], client) -> None:
+        import httpx
+
+        stop()
+        client.close()
+        try:
+            self._records().delete(ids=[lease])
+        except httpx.TransportError:  # left to go stale
+            pass
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -354,82 +493,85 @@ class ServerGenerations:
         if not held or held.get("token") != me["token"]:
             raise IndexBusy(f"another `qa index` run is updating {self.where}; wait for it")
         _RUNNING.add(me["token"])
-        stop = threading.Event()
-
-        def beat() -> None:
-            while not stop.wait(LOCK_BEAT_S):
-                try:
-                    self._put("lock", {**me, "beat": time.time()})
-                except Exception:  # the run itself meets the failure, and says what it is
-                    pass
-
-        beating = threading.Thread(target=beat, daemon=True)
-        beating.start()
+        stop = _beating(lambda: self._put("lock", {**me, "beat": time.time()}))
         try:
             yield
         except httpx.TransportError as exc:  # the server went away during the run
             raise unreachable(self.url, exc) from exc
         finally:
             _RUNNING.discard(me["token"])
-            stop.set()
-            beating.join()
+            stop()
             try:
                 self._put("lock", {"token": "", "host": "", "pid": 0, "beat": time.time()})
             except httpx.TransportError:  # left to go stale; the error that matters is above
                 pass
 
+    def _collections(self) -> dict[str, list[str]]:
+        """The collections on the server of each generation and each layer, by its name."""
+        owned: dict[str, list[str]] = {}
+        pattern = re.escape(self.name) + rf"-({_GENERATION.pattern}|{_LAYER.pattern})-\w+"
+        for collection in self.client.list_collections():
+            match = re.fullmatch(pattern, collection.name)
+            if match:
+                owned.setdefault(match.group(1), []).append(collection.name)
+        return owned
+
     @_reaching
     def names(self) -> set[str]:
         """Every generation with a record or a collection on the server."""
-        names = {id_ for id_ in self._records().get(include=[])["ids"]
-                 if _GENERATION.fullmatch(id_)}
-        for collection in self.client.list_collections():
-            found = re.fullmatch(re.escape(self.name) + r"-(" + _GENERATION.pattern + r")-\w+",
-                                 collection.name)
-            if found:
-                names.add(found.group(1))
-        return names
+        ids = self._records().get(include=[])["ids"]
+        return {i for i in [*ids, *self._collections()] if _GENERATION.fullmatch(i)}
 
-    def _drop(self, name: str) -> None:
-        from chromadb.errors import NotFoundError
+    @_reaching
+    def layer_names(self) -> set[str]:
+        """Every layer with a collection on the server."""
+        return {name for name in self._collections() if _LAYER.fullmatch(name)}
 
-        self._records().delete(ids=[name])  # first: a manifest is never read half-dropped
-        for kind in (*COLLECTIONS, "documents", *SAVED):
-            try:
-                self.client.delete_collection(self._prefix(name) + kind)
-            except NotFoundError:
-                pass
+    def _drop(self, name: str, collections: list[str]) -> None:
+        """Remove a generation (its record first: it is never read half-dropped) or a layer,
+        and its collections."""
+        if _GENERATION.fullmatch(name):
+            self._records().delete(ids=[name])
+        for collection in collections:
+            self.client.delete_collection(collection)
 
     @_reaching
     def tidy(self) -> None:
-        pointer = self._record("current") or {}
+        found = self._records().get(include=["metadatas"])
+        records = dict(zip(found["ids"], found["metadatas"]))
+        pointer = records.get("current") or {}
         keep = {pointer.get("generation"), pointer.get("previous")}
-        for name in self.names() - keep:
-            self._drop(name)
+        for id_, record in records.items():
+            if id_.startswith("reader-"):
+                if time.time() - float(record["beat"]) > LOCK_STALE_S:
+                    self._records().delete(ids=[id_])  # left by a reader that died
+                else:
+                    keep.add(record["generation"])
+        keep |= {layer for name in keep if name in records and "layers" in records[name]
+                 for layer, _ in json.loads(records[name]["layers"])}
+        collections = self._collections()
+        for name in {i for i in records if _GENERATION.fullmatch(i)} | set(collections):
+            if name not in keep:
+                self._drop(name, collections.get(name, []))
 
     @_reaching
-    def begin(self, copy_of: str | None, leave_out: set[str]) -> tuple[str, ChromaStore]:
-        name = new_generation_name()
-        self._put(name, {"state": "writing", "settings": "{}", "created": time.time()})
-        store = ChromaStore(self._connect(), self._prefix(name), generation=name)
-        if copy_of is not None:
-            old = self.open(copy_of)
-            if old is None:
-                store.close()
-                raise IndexBusy(f"generation {copy_of} was removed from {self.where} while "
-                                "it was being copied; run `qa index` again")
-            try:
-                store.copy_from(old, leave_out)
-            except BaseException:
-                store.close()
-                raise
-            finally:
-                old.close()
+    def begin(self, after: str | None, gone: set[str]) -> tuple[str, ChromaStore]:
+        name, layer = new_generation_name(), new_layer_name()
+        record = self._record(after) if after else None
+        layers, merged = next_layers(self._layers(record) if record else [], gone, layer)
+        self._put(name, {"state": "writing", "settings": "{}", "created": time.time(),
+                         "layers": json.dumps(layers, ensure_ascii=False)})
+        store = ChromaStore(self._connect(), f"{self.name}-{layer}-")
+        try:
+            _merge(store, merged, lambda old: self._open_layer(old, self.client))
+        except BaseException:
+            store.close()
+            raise
         return name, store
 
     @_reaching
     def save(self, name: str, key: str, data: bytes) -> None:
-        parts = self.client.get_or_create_collection(self._prefix(name) + _saved(key),
+        parts = self.client.get_or_create_collection(f"{self.name}-{name}-{_saved(key)}",
                                                      embedding_function=None)
         text = base64.b64encode(data).decode("ascii")
         pieces = [text[i : i + SAVED_PART] for i in range(0, len(text), SAVED_PART)] or [""]
@@ -441,7 +583,7 @@ class ServerGenerations:
         from chromadb.errors import NotFoundError
 
         try:
-            parts = self.client.get_collection(self._prefix(name) + _saved(key),
+            parts = self.client.get_collection(f"{self.name}-{name}-{_saved(key)}",
                                                embedding_function=None)
         except NotFoundError:
             return None
@@ -450,30 +592,19 @@ class ServerGenerations:
         return base64.b64decode("".join(piece for _, piece in pieces)) if pieces else None
 
     @_reaching
-    def commit(self, name: str, manifest: dict) -> None:
-        docs = self.client.get_or_create_collection(self._prefix(name) + "documents",
-                                                    embedding_function=None)
-        items = list(manifest["documents"].items())
-        batch = min(self.client.get_max_batch_size(), 500)
-        for i in range(0, len(items), batch):
-            part = items[i : i + batch]
-            docs.upsert(ids=[source for source, _ in part],
-                        embeddings=[_PLACEHOLDER] * len(part),
-                        documents=[doc["text"] for _, doc in part],
-                        metadatas=[{"record": json.dumps(
-                            {k: v for k, v in doc.items() if k != "text"}, ensure_ascii=False)}
-                            for _, doc in part])
-        self._put(name, {"state": "complete", "created": time.time(),
-                         "settings": json.dumps(manifest["settings"])})
+    def commit(self, name: str, settings: dict) -> None:
+        self._put(name, {**self._record(name), "state": "complete", "created": time.time(),
+                         "settings": json.dumps(settings)})
         # the switch: one record, written once the generation is whole
         self._put("current", {"generation": name, "previous": self.current() or ""})
         self.tidy()
 
     @_reaching
     def remove(self) -> None:
-        for name in self.names():
-            self._drop(name)
+        for name, collections in self._collections().items():
+            self._drop(name, collections)
         self.client.delete_collection(f"{self.name}-generations")
+        self._records_collection = None
 
 
 SAVED = ("lexical",)  # the collections `save` writes, by key less its suffix
@@ -482,7 +613,7 @@ SAVED_PART = 4_000_000  # base64 characters a record
 
 def _saved(key: str) -> str:
     name = key.split(".")[0]
-    assert name in SAVED, f"add {name!r} to SAVED, so that a generation's removal drops it"
+    assert name in SAVED, f"add {name!r} to SAVED"
     return name
 
 

@@ -1,13 +1,15 @@
 """Build and update the index: incremental by content hash, atomic by generation swap.
 
-A run writes a new generation (a copy of the current one with its changes applied) aside, and
-only then makes it current (generations.py: a folder under QA_INDEX_DIR, or collections on a
-Chroma server). A run killed at any point leaves the current generation, and so the answers, as
-they were; the next run deletes the unfinished one and starts over.
+A run writes what changed (the passages and records of the documents added or changed) into a
+new layer, and only then makes current the generation that reads it with the layers before
+(generations.py: folders under QA_INDEX_DIR, or collections on a Chroma server). A run killed at
+any point leaves the current generation, and so the answers, as they were; the next run deletes
+the unfinished one and starts over.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -18,14 +20,14 @@ import numpy as np
 
 from qa.bm25 import BM25, of_store
 from qa.embedders import Embedder
-from qa.errors import DocumentError, IndexBusy, IndexMissing
-# current_generation, read_manifest and _lock: a folder index's own, imported from here before
+from qa.errors import DocumentError, IndexBusy, IndexMissing, IndexOutdated
+# current_generation and _lock: a folder index's own, imported from here before
 from qa.generations import (FolderGenerations, Generations, _lock,  # noqa: F401
-                            current_generation, read_manifest)
+                            current_generation)
 from qa.ingest import (LONG_SENTENCE_WORDS, chunk_document, file_hash, list_corpus,
                        load_document, sentences_of)
 from qa.partnerships import of_document as extract_partnerships
-from qa.store import COLLECTIONS, ChromaStore
+from qa.store import COLLECTIONS, DOCUMENTS, LayeredStore
 from qa.text import terms, word_count
 from qa.types import SourceDoc
 
@@ -36,8 +38,10 @@ from qa.types import SourceDoc
 # 6: UTF-8 with a few damaged bytes read without them (not as mojibake), NUL characters removed.
 # 7: each document's partnership facts in its manifest entry ("partnerships"). 8: no MiniLM
 # vectors for the chunks of Chinese documents (chunks_zh, for BM25 alone). 9: the BM25 index
-# saved with the generation (LEXICAL).
-FORMAT_VERSION = 10
+# saved with the generation (LEXICAL). 10: layers (a run writes only what changed); each
+# document's text and record in the store, not in one manifest.json. 11: a page's editor byline
+# kept in its cleaned text.
+FORMAT_VERSION = 11
 LEXICAL = "lexical.npz"
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates
@@ -75,12 +79,14 @@ def _generations(where: Path | Generations) -> Generations:
     return FolderGenerations(where) if isinstance(where, Path) else where
 
 
-def open_index(where: Path | Generations) -> tuple[ChromaStore, dict]:
-    """The store and manifest of the current generation (of the folder, or of `where`);
-    IndexMissing if there is none.
+def open_index(where: Path | Generations,
+               with_text: bool = True) -> tuple[LayeredStore, dict]:
+    """The store and manifest ({"settings", "documents"}, with their texts unless not
+    `with_text`) of the current generation (of the folder, or of `where`); IndexMissing if
+    there is none, IndexOutdated if it is of an earlier layout.
 
     The store is a reader's until it is closed: no `qa index` run removes its generation under
-    it while it is open (on a server, see ServerGenerations for the rule)."""
+    it while it is open."""
     generations = _generations(where)
     for _ in range(100):  # each turn: the pointer moved on, and its old generation went, meanwhile
         name = generations.current()
@@ -93,7 +99,8 @@ def open_index(where: Path | Generations) -> tuple[ChromaStore, dict]:
         if store is None:
             continue
         try:
-            manifest = generations.manifest(name)
+            manifest = {"settings": generations.settings(name),
+                        "documents": documents_of(store, with_text)}
             if not manifest["documents"]:
                 raise IndexMissing(
                     f"The index in {generations.where} holds no documents. Put files in the "
@@ -107,7 +114,15 @@ def open_index(where: Path | Generations) -> tuple[ChromaStore, dict]:
                     "try again")
 
 
-def generation_of(store: ChromaStore) -> str:
+def documents_of(store: LayeredStore, with_text: bool = True) -> dict:
+    """What a generation holds of each document: {source: {"hash", "title", …, "chunk_ids",
+    "sentence_ids", "partnerships", and "text" when asked for}}."""
+    items, _ = store.get(DOCUMENTS, text=with_text)
+    return {item.id: {**json.loads(item.metadata["record"]),
+                      **({"text": item.text} if with_text else {})} for item in items}
+
+
+def generation_of(store: LayeredStore) -> str:
     """The name of the generation a store opened by `open_index` reads."""
     return store.generation
 
@@ -147,68 +162,71 @@ def build_index(
 
     generations = _generations(where)
     with generations.lock():
-        generations.tidy()  # leftovers of a killed run
         old = generations.current()
-        manifest = generations.manifest(old) if old else None
-        if manifest is None or manifest["settings"] != settings:
-            old, known = None, {}
-        else:
-            known = manifest["documents"]
+        try:
+            built = generations.settings(old) if old else None
+        except IndexOutdated as exc:
+            if on_warning:
+                on_warning(f"{exc} It is rebuilt whole now.")
+            old = built = None
+        generations.tidy()  # leftovers of a killed run, and an index of an earlier layout
+        if built != settings:
+            old = None
+        previous = generations.open(old) if old else None
+        try:
+            known = documents_of(previous, with_text=False) if previous else {}
+            to_load: list[tuple[Path, str]] = []
+            present: set[str] = set()
+            for path in list_corpus(corpus_dir, skip, max_file_bytes):
+                source = path.relative_to(corpus_dir).as_posix()
+                try:
+                    digest = file_hash(path)
+                except OSError as exc:
+                    skip(f"{source}: cannot be read ({exc.strerror or exc})")
+                    continue
+                present.add(source)
+                if source in known and known[source]["hash"] == digest:
+                    report.unchanged.append(source)
+                else:
+                    to_load.append((path, source))
+            report.removed = sorted(set(known) - present)
 
-        to_load: list[tuple[Path, str]] = []
-        present: set[str] = set()
-        for path in list_corpus(corpus_dir, skip, max_file_bytes):
-            source = path.relative_to(corpus_dir).as_posix()
-            try:
-                digest = file_hash(path)
-            except OSError as exc:
-                skip(f"{source}: cannot be read ({exc.strerror or exc})")
-                continue
-            present.add(source)
-            if source in known and known[source]["hash"] == digest:
-                report.unchanged.append(source)
-            else:
-                to_load.append((path, source))
-        report.removed = sorted(set(known) - present)
+            docs: list[SourceDoc] = []
+            for path, source in to_load:
+                try:
+                    docs.append(load_document(path, corpus_dir, repaired))
+                except DocumentError as exc:
+                    skip(str(exc))
+                    if source in known:  # a file that broke is no longer indexed
+                        report.removed.append(source)
+                    continue
+                (report.updated if source in known else report.added).append(source)
 
-        docs: list[SourceDoc] = []
-        for path, source in to_load:
-            try:
-                docs.append(load_document(path, corpus_dir, repaired))
-            except DocumentError as exc:
-                skip(str(exc))
-                if source in known:  # a file that broke is no longer indexed
-                    report.removed.append(source)
-                continue
-            (report.updated if source in known else report.added).append(source)
-
-        documents = {k: v for k, v in known.items()
-                     if k not in report.removed and k not in report.updated}
-        if report.changed or old is None:
-            documents.update(_apply_changes(generations, old, known, report, docs,
-                                            (embedder, multilingual), settings, documents,
-                                            chunk_chars, chunk_overlap, on_progress))
-        report.documents = len(documents)
-        report.chunks = sum(len(d["chunk_ids"]) for d in documents.values())
+            documents = {k: v for k, v in known.items()
+                         if k not in report.removed and k not in report.updated}
+            if report.changed or old is None:
+                documents.update(_apply_changes(generations, old, previous, known, report, docs,
+                                                (embedder, multilingual), settings,
+                                                chunk_chars, chunk_overlap, on_progress))
+            report.documents = len(documents)
+            report.chunks = sum(len(d["chunk_ids"]) for d in documents.values())
+        finally:
+            if previous is not None:
+                previous.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _apply_changes(generations: Generations, old: str | None, known: dict, report: IndexReport,
-                   docs: list[SourceDoc], embedders: tuple[Embedder, Embedder | None],
-                   settings: dict, kept: dict,
+def _apply_changes(generations: Generations, old: str | None, previous: LayeredStore | None,
+                   known: dict, report: IndexReport, docs: list[SourceDoc],
+                   embedders: tuple[Embedder, Embedder | None], settings: dict,
                    chunk_chars: int, chunk_overlap: int,
                    on_progress: Progress | None) -> dict:
-    """Write a new generation holding `kept` plus `docs`, then make it current."""
+    """Write `docs` into the new layer of a generation that no longer holds the documents
+    removed or changed, then make it current; what it holds of each document in `docs`."""
     gone = report.removed + report.updated
-    new, store = generations.begin(old, {id_ for source in gone for id_ in
-                                         known[source]["chunk_ids"] + known[source]["sentence_ids"]})
+    new, store = generations.begin(old, set(gone))
     try:
-        for source in gone:
-            for kind in ("chunks", "chunks_zh"):
-                store.delete(kind, known[source]["chunk_ids"])
-            for kind in ("sentences", "sentences_ml", "runs_ml", "contexts"):
-                store.delete(kind, known[source]["sentence_ids"])
         rows: list[tuple[str, str, str, dict]] = []  # (collection, id, text, metadata)
         added: dict[str, dict] = {}
         lexical: list[tuple[str, str, Counter]] = []  # the new chunks' terms, for BM25
@@ -240,11 +258,14 @@ def _apply_changes(generations: Generations, old: str | None, known: dict, repor
             added[doc.source] = {
                 "hash": doc.content_hash,
                 **{k: getattr(doc, k) for k in DOC_FIELDS},
-                "text": doc.text,
+                "text": doc.text,  # kept as the document's item's text, not in its record
                 "chunk_ids": [c.id for c in chunks],
                 "sentence_ids": [s.id for s in sentences],
                 "partnerships": extract_partnerships(doc),
             }
+        store.add_documents({source: record.pop("text") for source, record in added.items()},
+                            {source: json.dumps(record, ensure_ascii=False)
+                             for source, record in added.items()})
         for start in range(0, len(rows), EMBED_BATCH):
             batch = rows[start : start + EMBED_BATCH]
             for kind in COLLECTIONS:
@@ -254,17 +275,15 @@ def _apply_changes(generations: Generations, old: str | None, known: dict, repor
                               [r[2] for r in picked], [r[3] for r in picked])
             if on_progress:
                 on_progress(start + len(batch), len(rows))
-        previous = read_lexical(generations, old) if old else None
-        if old and previous is None:  # a generation saved without one: from all its chunks
-            bm25 = of_store(store)
-        elif previous is not None:
-            bm25 = previous.updated({i for s in gone for i in known[s]["chunk_ids"]}, lexical)
+        if previous is not None:  # (a generation saved without one: from all its chunks)
+            before = read_lexical(generations, old) or of_store(previous)
+            bm25 = before.updated({i for s in gone for i in known[s]["chunk_ids"]}, lexical)
         else:
             bm25 = BM25.build(lexical)
         generations.save(new, LEXICAL, bm25.to_bytes())
     finally:
         store.close()
-    generations.commit(new, {"settings": settings, "documents": {**kept, **added}})
+    generations.commit(new, settings)
     return added
 
 

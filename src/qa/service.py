@@ -241,18 +241,10 @@ def run_index(settings: Settings, embedder: Embedder | None = None,
 def partnership_table(settings: Settings) -> tuple[list, bool]:
     """Every partnership the current index holds (in a folder or on a Chroma server), and
     whether the index was built by an earlier version (one without the table: `qa index`
-    rebuilds it). IndexMissing when there is none. Reads only the manifest: no model is loaded."""
-    from qa.errors import IndexMissing
+    rebuilds it). IndexMissing when there is none. Reads only the documents' records: no model
+    is loaded."""
     from qa.partnerships import rows_of
 
-    generations = make_generations(settings)
-    for _ in range(10):  # each turn: the generation was replaced while being read
-        name = generations.current()
-        if name is None:
-            raise IndexMissing(f"No index in {generations.where}. Build it with `qa index`.")
-        try:
-            manifest = generations.manifest(name)
-        except (FileNotFoundError, KeyError):
-            continue
-        return rows_of(manifest["documents"]), not built_by_this_version(manifest)
-    raise IndexMissing(f"the index in {generations.where} changes too fast to read; try again")
+    store, manifest = open_index(make_generations(settings), with_text=False)
+    store.close()
+    return rows_of(manifest["documents"]), not built_by_this_version(manifest)

@@ -1,5 +1,9 @@
 """The vector store adapter: Chroma collections of chunks and of sentences, in a folder
-(PersistentClient) or on a Chroma server (HttpClient), made by one factory."""
+(PersistentClient) or on a Chroma server (HttpClient), made by one factory.
+
+An index is kept in layers (generations.py): each `qa index` run writes what it changes into a
+new one and never writes an older one again. `LayeredStore` reads one generation's layers as a
+single store."""
 
 from __future__ import annotations
 
@@ -16,7 +20,9 @@ from qa.errors import ConfigError, StoreUnreachable
 # before it ("The city now hosts…" after the sentence that names Chongqing), MiniLM.
 # chunks_zh: the chunks of Chinese documents, which MiniLM does not rank: their text, for BM25.
 COLLECTIONS = ("chunks", "chunks_zh", "sentences", "sentences_ml", "runs_ml", "contexts")
-ADDED_LATER = frozenset({"chunks_zh"})  # index format 8
+DOCUMENTS = "documents"  # one item a document: its text, and its record (`record` metadata)
+KINDS = (*COLLECTIONS, DOCUMENTS)  # the collections of one layer
+PLACEHOLDER = [1.0]  # Chroma stores a vector with every item; a document's record needs none
 
 
 @dataclass(frozen=True)
@@ -67,55 +73,50 @@ def unreachable(url: str, exc: BaseException) -> StoreUnreachable:
 
 
 class ChromaStore:
-    """The collections of one generation, named `prefix` + kind, through a Chroma client;
-    vectors always come from our embedder."""
+    """The collections of one layer, named `prefix` + kind, through a Chroma client; vectors
+    always come from our embedder."""
 
-    def __init__(self, client, prefix: str = "", generation: str = "",
-                 on_close: Callable[[], None] | None = None, create: bool = True) -> None:
+    def __init__(self, client, prefix: str = "", create: bool = True,
+                 owns_client: bool = True) -> None:
         """`create=False`: a reader's store, which opens the collections and never makes them
-        (chromadb's NotFoundError when they are gone)."""
-        self.generation = generation  # the name of the generation it reads ('' when none)
-        self._on_close = on_close  # told once the store is closed (a reader's lease)
+        (chromadb's NotFoundError when they are gone); `owns_client=False`: a client shared with
+        other stores, which `close` leaves open."""
         self._client = client
+        self._owns_client = owns_client
         # embedding_function=None: chromadb's default would download a model.
         if create:
             self._collections = {
                 name: client.get_or_create_collection(
-                    prefix + name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-                )
-                for name in COLLECTIONS
-            }
+                    prefix + name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+                for name in KINDS}
         else:
-            from chromadb.errors import NotFoundError
-
-            self._collections = {}
-            for name in COLLECTIONS:
-                try:
-                    self._collections[name] = client.get_collection(prefix + name,
-                                                                    embedding_function=None)
-                except NotFoundError:
-                    if name not in ADDED_LATER:
-                        raise
-                    # an index of an earlier format, which `qa index` rebuilds; read as empty
+            self._collections = {name: client.get_collection(prefix + name,
+                                                             embedding_function=None)
+                                 for name in KINDS}
         self._batch = min(client.get_max_batch_size(), 1000)
 
-    def copy_from(self, other: "ChromaStore", leave_out: set[str]) -> None:
-        """Every item of `other` but those with ids in `leave_out`, vectors included (a server's
-        collections cannot be copied as a folder is)."""
-        for kind in COLLECTIONS:
-            if kind not in other._collections:
-                continue
+    def copy_from(self, other: "ChromaStore", dead: frozenset[str]) -> None:
+        """Every item of `other` but those of the documents in `dead`, vectors included."""
+        for kind in KINDS:
             source = other._collections[kind]
             for offset in range(0, source.count(), self._batch):
                 part = source.get(limit=self._batch, offset=offset,
                                   include=["documents", "metadatas", "embeddings"])
-                keep = [i for i, id_ in enumerate(part["ids"]) if id_ not in leave_out]
+                keep = [i for i, meta in enumerate(part["metadatas"])
+                        if meta["source"] not in dead]
                 if keep:
                     self._collections[kind].add(
                         ids=[part["ids"][i] for i in keep],
                         embeddings=np.asarray(part["embeddings"])[keep],
                         documents=[part["documents"][i] for i in keep],
                         metadatas=[part["metadatas"][i] for i in keep])
+
+    def add_documents(self, texts: dict[str, str], records: dict[str, str]) -> None:
+        """Each document's text and its record (JSON), under its source."""
+        sources = list(texts)
+        self.add(DOCUMENTS, sources, np.asarray([PLACEHOLDER] * len(sources)),
+                 [texts[s] for s in sources],
+                 [{"source": s, "record": records[s]} for s in sources])
 
     def add(self, kind: str, ids: list[str], vectors: np.ndarray, texts: list[str],
             metadatas: list[dict]) -> None:
@@ -125,18 +126,14 @@ class ChromaStore:
             collection.upsert(ids=ids[part], embeddings=vectors[part], documents=texts[part],
                               metadatas=metadatas[part])
 
-    def delete(self, kind: str, ids: list[str]) -> None:
-        collection = self._collections[kind]
-        for i in range(0, len(ids), self._batch):
-            collection.delete(ids=ids[i : i + self._batch])
-
-    def count(self, kind: str) -> int:
-        return self._collections[kind].count() if kind in self._collections else 0
+    def count(self, kind: str, where: dict | None = None) -> int:
+        if where is None:
+            return self._collections[kind].count()
+        return len(self._collections[kind].get(where=where, include=[])["ids"])
 
     def query(self, kind: str, vector: np.ndarray, n: int,
-              sources: list[str] | None = None) -> list[StoredItem]:
-        """The `n` nearest items, optionally only from the given documents."""
-        where = {"source": {"$in": sources}} if sources else None
+              where: dict | None = None) -> list[StoredItem]:
+        """The `n` nearest items (of those `where` picks, a Chroma filter)."""
         result = self._collections[kind].query(
             query_embeddings=[vector], n_results=n, where=where,
             include=["documents", "metadatas", "distances"],
@@ -147,11 +144,15 @@ class ChromaStore:
                                              result["metadatas"][0], result["distances"][0])
         ]
 
-    def get(self, kind: str, with_vectors: bool = False,
-            ids: list[str] | None = None) -> tuple[list[StoredItem], np.ndarray | None]:
-        """Every item (or those with these ids), and their vectors when asked for."""
-        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+    def get(self, kind: str, with_vectors: bool = False, ids: list[str] | None = None,
+            text: bool = True) -> tuple[list[StoredItem], np.ndarray | None]:
+        """Every item (or those with these ids), and their vectors when asked for; their texts
+        left empty when not `text`."""
+        include = (["documents"] if text else []) + ["metadatas"] + (
+            ["embeddings"] if with_vectors else [])
         result = self._read(kind, ids, include)
+        if not text:
+            result["documents"] = [""] * len(result["ids"])
         items = [StoredItem(i, t, m, 0.0) for i, t, m in
                  zip(result["ids"], result["documents"], result["metadatas"])]
         vectors = np.asarray(result["embeddings"], dtype=np.float32) if with_vectors else None
@@ -163,13 +164,73 @@ class ChromaStore:
         return result["ids"], np.asarray(result["embeddings"], dtype=np.float32)
 
     def _read(self, kind: str, ids: list[str] | None, include: list[str]) -> dict:
-        if (ids is not None and not ids) or kind not in self._collections:
-            # Chroma reads no ids as every id
+        if ids is not None and not ids:  # Chroma reads no ids as every id
             return {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
         return self._collections[kind].get(ids=ids, include=include)
 
     def close(self) -> None:
-        self._client.close()
+        if self._owns_client:
+            self._client.close()
+
+
+class LayeredStore:
+    """One generation's layers read as one store: each layer's items but those of the
+    documents it no longer holds (`dead`: changed or removed by a later run)."""
+
+    def __init__(self, layers: list[tuple[ChromaStore, frozenset[str]]], generation: str,
+                 on_close: Callable[[], None] | None = None) -> None:
+        self.generation = generation  # the name of the generation it reads
+        self._layers = layers
+        self._on_close = on_close  # told once the store is closed (a reader's lease)
+
+    def query(self, kind: str, vector: np.ndarray, n: int,
+              sources: list[str] | None = None) -> list[StoredItem]:
+        """The `n` nearest items, optionally only from the given documents."""
+        found: list[StoredItem] = []
+        for store, dead in self._layers:
+            if sources:
+                wanted = [s for s in sources if s not in dead]
+                if not wanted:
+                    continue
+                where = {"source": {"$in": wanted}}
+            else:
+                where = {"source": {"$nin": sorted(dead)}} if dead else None
+            found += store.query(kind, vector, n, where)
+        return sorted(found, key=lambda item: -item.similarity)[:n]
+
+    def get(self, kind: str, with_vectors: bool = False, ids: list[str] | None = None,
+            text: bool = True) -> tuple[list[StoredItem], np.ndarray | None]:
+        """Every item (or those with these ids, in their order), and their vectors when asked
+        for."""
+        items: list[StoredItem] = []
+        vectors: list[np.ndarray] = []
+        for store, dead in self._layers:
+            got, got_vectors = store.get(kind, with_vectors, ids, text)
+            keep = [k for k, item in enumerate(got) if item.metadata["source"] not in dead]
+            items += [got[k] for k in keep]
+            if with_vectors and keep:
+                vectors.append(got_vectors[keep])
+        order = list(range(len(items)))
+        if ids is not None:
+            place = {id_: k for k, id_ in enumerate(ids)}
+            order.sort(key=lambda k: place[items[k].id])
+        if not with_vectors:
+            return [items[k] for k in order], None
+        stacked = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+        return [items[k] for k in order], stacked[order] if order else stacked
+
+    def vectors(self, kind: str, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """The vectors of the items with these ids that the generation holds, and their ids."""
+        items, vectors = self.get(kind, with_vectors=True, ids=ids, text=False)
+        return [i.id for i in items], vectors
+
+    def count(self, kind: str) -> int:
+        return sum(store.count(kind, {"source": {"$nin": sorted(dead)}} if dead else None)
+                   for store, dead in self._layers)
+
+    def close(self) -> None:
+        for store, _ in self._layers:
+            store.close()
         on_close, self._on_close = self._on_close, None
         if on_close is not None:
             on_close()
