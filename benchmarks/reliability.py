@@ -49,6 +49,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+from qa.generations import GENERATION  # noqa: E402  (after the path to src)
+
 SEED = ROOT / "corpus"
 QUESTIONS = [q for q in (SEED / ".examples.txt").read_text(encoding="utf-8").splitlines() if q]
 NEW_QUESTION = "Which university did the Quartz Institute open a joint campus with?"
@@ -335,8 +337,9 @@ def kill_nine(runner: Runner) -> Figures:
     if finished.returncode != 0 or "200 added" not in finished.stdout:
         figures.fail(f"the run after the kills: {finished.stdout[-300:]} {finished.stderr[-300:]}")
     current = (index / "CURRENT").read_text().strip()
-    figures.leaked += len([p for p in index.iterdir() if p.name not in (current, "CURRENT",
-                                                                         ".lock")])
+    layers = {name for name, _ in json.loads((index / current / GENERATION).read_text())["layers"]}
+    figures.leaked += len([p for p in index.iterdir()
+                           if p.name not in {current, "CURRENT", ".lock", *layers}])
     return figures
 
 
