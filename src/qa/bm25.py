@@ -32,25 +32,9 @@ class BM25:
     @classmethod
     def build(cls, chunks: Iterable[tuple[str, str, Counter]]) -> "BM25":
         """From (chunk id, source, term counts) in the index's order."""
-        ids, sources, lengths = [], [], []
-        index: dict[str, int] = {}
-        terms_, chunk_of, count_of = [], [], []
-        for k, (id_, source, bag) in enumerate(chunks):
-            ids.append(id_)
-            sources.append(source)
-            lengths.append(sum(bag.values()))
-            for term, n in bag.items():
-                terms_.append(index.setdefault(term, len(index)))
-                chunk_of.append(k)
-                count_of.append(n)
-        order = np.argsort(np.asarray(terms_, dtype=np.int64), kind="stable")
-        starts = np.zeros(len(index) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(np.asarray(terms_, dtype=np.int64), minlength=len(index)),
-                  out=starts[1:])
-        return cls(ids, sources, list(index), starts,
-                   np.asarray(chunk_of, dtype=np.int32)[order],
-                   np.asarray(count_of, dtype=np.int32)[order],
-                   np.asarray(lengths, dtype=np.int64))
+        empty = cls([], [], [], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
+                    np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64))
+        return empty.updated(set(), chunks)
 
     def updated(self, gone: set[str], new: Iterable[tuple[str, str, Counter]]) -> "BM25":
         """The index less the chunks with ids in `gone`, plus `new` after them: the postings of
