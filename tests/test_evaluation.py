@@ -38,6 +38,9 @@ def test_squad_style_containment_and_f1():
     assert token_f1("the cat sat", "cat sat down") == pytest.approx(0.8)
     assert token_f1("光荣和ω-force", "光荣和ω-force开发") > 0.8
     assert token_f1("", "x") == 0.0
+    # a number scores against the same number in Chinese, as CMRC's own scoring segments it
+    assert token_f1("150", "150对") == pytest.approx(2 / 3)
+    assert token_f1("第12届", "12") == pytest.approx(0.5)
 
 
 def test_case_scores():

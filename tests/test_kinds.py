@@ -266,6 +266,8 @@ LEADS = [
     ("什么是光合作用？", "光合作用是植物利用光能制造养分的过程。", "植物利用光能制造养分的过程"),
     ("这个小镇位于哪里？", "这个小镇位于浙江省北部，靠近太湖。", "浙江省北部"),
     ("这家公司是哪里的企业？", "这家公司是上海的企业，成立于1990年。", "上海"),  # the question's slot
+    # the slot where the passage leaves out the question's copula: 校训是什么 of "校训诚朴勤勇"
+    ("该校的校训是什么？", "该校创办于1900年，校训诚朴勤勇，校歌由校友谱写。", "诚朴勤勇"),
     ("What was the ferry later renamed?", "The ferry was later renamed Northern Star, and it sailed on.",
      "Northern Star"),
     ("Who founded the orchestra?", "In 1901 the conductor Karl Weiss founded the orchestra.", "Karl Weiss"),

@@ -101,6 +101,8 @@ def _term(token: str) -> str:
 
 
 NAMING = 1.0  # what a phrase that names something (a capital, a number, a noun) counts
+# the small words inside an English name ("University of Edinburgh", "Institute for Advanced Study")
+_NAME_JOINERS = frozenset(("of", "and", "the", "de", "for"))
 
 
 def _names(token: str, flag: str) -> bool:
@@ -119,15 +121,22 @@ def _named_part(run: list) -> list:
         word = token[2]
         if (word[:1].isupper() and token[0] > 0) or (word[:1].isdigit() and current):
             current.append(token)
-        elif current and word.lower() in ("of", "and", "the", "de", "for"):
+        elif current and word.lower() in _NAME_JOINERS:
             current.append(token)
         else:
             best = max(best, current, key=len)
             current = []
     best = max(best, current, key=len)
-    while best and best[-1][2].lower() in ("of", "and", "the", "de", "for"):
+    while best and best[-1][2].lower() in _NAME_JOINERS:
         best = best[:-1]
     return best or run
+
+
+def _is_edge(token: tuple) -> bool:
+    """What a phrase that names something does not start or end with: grammar, and in Chinese a
+    verb, a place word or a measure word."""
+    _, _, word, flag = token
+    return _is_grammar(word, flag) or (has_chinese(word) and flag.startswith(_ZH_EDGE_TAGS))
 
 
 def novel_runs(text: str, query: "Query") -> list[Span]:
@@ -144,10 +153,9 @@ def novel_runs(text: str, query: "Query") -> list[Span]:
     for run in runs:
         if run and not has_chinese(run[0][2]):
             run = _named_part(run)
-        edge = lambda t: _is_grammar(t[2], t[3]) or (has_chinese(t[2]) and t[3].startswith(_ZH_EDGE_TAGS))
-        while run and edge(run[0]):
+        while run and _is_edge(run[0]):
             run = run[1:]
-        while run and edge(run[-1]):
+        while run and _is_edge(run[-1]):
             run = run[:-1]
         if run:
             run = run[:MAX_LEAD_WORDS]
@@ -199,7 +207,7 @@ def name_spans(text: str, query: "Query") -> list[Span]:
     for token in _tokens(text) + [(len(text), len(text), ".", "")]:
         word = token[2]
         capital = word[:1].isupper() and word.lower() not in STOPWORDS and not _asked(word, query)
-        if capital or (run and word.lower() in ("of", "and", "the", "for", "de")):
+        if capital or (run and word.lower() in _NAME_JOINERS):
             run.append(token)
             continue
         while run and not run[-1][2][:1].isupper():
@@ -239,12 +247,12 @@ def place_spans(text: str, query: "Query") -> list[Span]:
         end = run
         while end < len(tokens) and not _is_break(tokens[end][2]) and end - run < MAX_PLACE_WORDS:
             word_end = tokens[end][2]
-            if capital and not (word_end[:1].isupper() or word_end.lower() in ("of", "and", "the", "de")):
+            if capital and not (word_end[:1].isupper() or word_end.lower() in _NAME_JOINERS):
                 break
             if not capital and (word_end[:1].isdigit() or word_end.lower() in STOPWORDS - {"of", "the"}):
                 break
             end += 1
-        while end > run and tokens[end - 1][2].lower() in ("of", "and", "the", "de"):
+        while end > run and tokens[end - 1][2].lower() in _NAME_JOINERS:
             end -= 1
         if end > run and not all(_asked(t[2], query) for t in tokens[run:end]):
             spans.append((tokens[run][0], tokens[end - 1][1]))
@@ -315,7 +323,9 @@ def slot_spans(text: str, query: "Query") -> list[Span]:
         return []
     before = _ZH_BREAK.split(question[:asking.start()])[-1][-ANCHOR:]
     after = _ZH_BREAK.split(question[asking.end():])[0][:ANCHOR].lstrip("的")
-    left = _longest(text, [before[k:] for k in range(len(before) - 1)])
+    bare = before.rstrip("是为")  # "…俗名是什么" of "…俗名花斑龙": the copula may not be written
+    left = _longest(text, [before[k:] for k in range(len(before) - 1)]
+                    + [bare[k:] for k in range(len(bare) - 1)] * (bare != before))
     right = _longest(text, [after[:k] for k in range(len(after), 1, -1)], start=left[1] if left else 0)
     if left and right and 0 < right[0] - left[1] <= SLOT:
         span = (left[1], right[0])
