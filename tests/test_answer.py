@@ -10,7 +10,8 @@ from qa.prompts import (ABSTAIN_NO_EMAIL, ABSTAIN_NO_HOLDER, ABSTAIN_NO_SHARE,
                         ABSTAIN_NOT_NEGATED, ABSTAIN_UNDATED)
 from qa.ranking import Ranking
 from qa.retrieve import Features, Retrieval, is_heading, merge, score
-from qa.questions import (_introduces, analyse, negated, split_instructions, split_question,
+from qa.mentions import DocumentMentions
+from qa.questions import (_introduces, analyse, asks_provenance, negated, split_instructions, split_question,
                           standalone_query, states_negation)
 from qa.service import validate_question
 from qa.text import clause_spans, terms, word_count
@@ -331,6 +332,35 @@ def test_the_title_date_and_byline_of_an_article_cite_the_line_that_states_them(
     assert author.lead == "Li, Ming" and author.citations[0].quote == "LI, MING"
     posted = ask("On what date was the introduction to the port posted?")
     assert posted.lead == "2024-03-05"
+
+
+def test_a_document_its_metadata_names_is_the_one_asked_about_even_where_its_text_has_no_title():
+    docs = {"a.txt": {"title": "A New Framework", "text": "With an open outlook, the city grew.\n\nBy He Yu",
+                      "author": "He Yu", "publisher": "The World and Chongqing"},
+            "b.txt": {"title": "Ports Grow Again", "text": "Ports Grow Again\n\nThe port grew."}}
+    # the words of the question rank the other document first; its metadata names this one
+    ranked = [{"source": "b.txt", "score": 0.7}, {"source": "a.txt", "score": 0.6}]
+    mentions = DocumentMentions(docs)
+    title = compose(analyse("What is the title of He Yu's article?", mentions=mentions),
+                    Retrieval("q", [], ranked), docs, 0.45)
+    assert title.answer.startswith("The article's title is “A New Framework” (from the document's metadata)")
+    assert title.citations[0].quote == "With an open outlook, the city grew."  # its opening line
+    assert [d["source"] for d in title.retrieved] == ["a.txt", "b.txt"]  # the one it answers of first
+    # with no document named, one that does not stand out in every channel is not guessed
+    assert compose(analyse("What is the title of the article?", mentions=mentions),
+                   Retrieval("q", [], ranked), docs, 0.45).abstained
+
+
+@pytest.mark.parametrize("question,field", [
+    ("Which website published the article about the port?", "publisher"),
+    ("What magazine ran the story on the bridge?", "publisher"),
+    ("When did the outlet publish its report on the port?", "date"),
+    ("What is the date of Li Ming's article?", "date"),
+    ("What date is on the report about the port?", "date"),
+    ("What is the date of the ceremony?", ""),  # no document: the passages say
+])
+def test_what_a_question_asks_of_the_document_it_describes(question, field):
+    assert asks_provenance(question) == field
 
 
 def test_the_parts_of_a_question_share_one_answers_length():

@@ -49,7 +49,9 @@ def test_counts_and_yes_no():
     count = ask("How many partnerships with Swedish universities do the documents name?")
     assert count.lead == "2" and count.answer.startswith("The documents name 2: ")
     yes = ask("Is there a partnership with a Portuguese university?")
-    assert yes.lead == "Yes" and yes.answer == "Yes: University of Porto (Portugal) [1]."
+    # a yes says what bears it out: with whom, and what the partnership is
+    assert yes.lead == "Yes" and yes.answer == \
+        "Yes: University of Porto (Portugal) — Wuhan University: joint programme, law [1]."
     assert ask("Is there a partnership with a Brazilian university?") is None  # the sentences say
 
 

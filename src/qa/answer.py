@@ -344,16 +344,23 @@ def provenance(q: Query, retrieval: Retrieval, documents: dict) -> Answer | None
     if not field or not retrieval.documents:
         return None
     top = max(retrieval.documents, key=lambda d: d["score"])  # first in the fused ranking
+    named = q.search.documents
+    if len(named) == 1:  # "the title of He Yu's article": the one document its metadata names
+        top = next((d for d in retrieval.documents if d["source"] == named[0]), top)
+    elif top["score"] < PROVENANCE_AGREEMENT:
+        return None
     doc = documents.get(top["source"], {})
     text, title = doc.get("text", ""), doc.get("title", "")
     value = editor(text) if field == "editor" else doc.get(field, "")
-    start = text.find(title) if title else -1
-    if top["score"] < PROVENANCE_AGREEMENT or start < 0:
+    if not text or (len(named) == 1 and top["source"] != named[0]):
         return None
     if not value:
         return Answer(ABSTAIN_PROVENANCE.format(title=title, field=field), True, [],
                       retrieval.query, retrieval.documents)
-    span = _stated(text, field, value) or (start, start + len(title))
+    start = text.find(title) if title else -1
+    # where the text does not write its title (the metadata gives it), its opening line stands for it
+    opening = (start, start + len(title)) if start >= 0 else (0, len(text.split("\n", 1)[0][:300]))
+    span = _stated(text, field, value) or opening
     citation = cite(1, top["source"], title, top["score"], text[slice(*span)], *span, doc)
     said = {"author": f"“{title}” was written by {value}",
             "editor": f"“{title}” was edited by {value}",
@@ -362,10 +369,10 @@ def provenance(q: Query, retrieval: Retrieval, documents: dict) -> Answer | None
             "title": f"The article's title is “{title}”"}[field]
     if field != "date" and doc.get("date"):
         said += f", published {doc['date']}"
-    if field != "title" and span[0] == start:
+    if (field != "title" or start < 0) and span == opening:
         said += " (from the document's metadata)"
-    return Answer(f"{said}. [1]", False, [citation], retrieval.query, retrieval.documents,
-                  lead=value)
+    ranked = [top] + [d for d in retrieval.documents if d is not top]  # the one it answers of first
+    return Answer(f"{said}. [1]", False, [citation], retrieval.query, ranked, lead=value)
 
 
 def _stated(text: str, field: str, value: str) -> tuple[int, int] | None:

@@ -50,13 +50,17 @@ _ASKS_AUTHOR = re.compile(r"\bwho (wrote|authored|reported)\b|\b(author|writer|r
                           r"\bwritten by\b|(?<!工)作者|记者|谁写", re.I)  # 工作者: a worker
 _ASKS_PUBLISHER = re.compile(
     r"\b(source|publisher|outlet)\b.{0,30}\b(report|article|story|news|page|release)\b|"
+    r"\b(which|what) (website|web site|site|outlet|publication|newspaper|magazine|paper|journal"
+    r"|news agency|agency)\b.{0,20}\b(publish|ran|run|carried|printed|posted)|"
     r"\b(report|article|story|news|page|release)\b.{0,30}\b(published by|comes? from)\b|"
     r"\bwho published\b|来源|出处", re.I)
 _ASKS_EDITOR = re.compile(r"\beditors?\b|\bedited\b|编辑", re.I)
 _ASKS_TITLE = re.compile(r"\b(title|headline|heading)\b|标题|题目", re.I)
 _WHEN = r"\b(when|what date|which date|what day|on what date|in what year)\b"
-_ASKS_PUBLISHED = re.compile(rf"{_WHEN}.{{0,120}}\b(published|posted|released|issued|dated|run)\b"
+_ASKS_PUBLISHED = re.compile(rf"{_WHEN}.{{0,120}}\b(publish(ed)?|post(ed)?|release[sd]?|issued?|dated|run)\b"
                              r"|\b(publication|release) date\b|\bdate of (publication|release)\b"
+                             r"|\bdate\b(?: is)? (?:of|on) (?:the |this |that |[\w'’]+ ){0,3}"
+                             r"(?:article|report|story|piece|page|post|release|document)s?\b"
                              r"|(何时|什么时候|哪一?天|哪一?年).{0,10}(发布|发表|刊登|刊发)", re.I)
 # a page "posted" on a web site is a document, whatever the question calls it
 _ASKS_POSTED = re.compile(rf"{_WHEN}.{{0,120}}\bposted\b", re.I)

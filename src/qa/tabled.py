@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from qa.errors import QAError
-from qa.partnerships import (Partnership, country_code, country_name, province_of,
+from qa.partnerships import (Partnership, country_code, country_name, describe, province_of,
                              country_of_word)
 from qa.questions import Query
 from qa.text import has_chinese, term_set, terms
@@ -208,7 +208,8 @@ def table_answer(q: Query, rows: list[Partnership], documents: dict,
             citations.append(Citation(numbers[key], span.source, doc.get("title", ""), span.quote,
                                       span.start, span.end, 1.0, doc.get("publisher", ""),
                                       doc.get("date", ""), doc.get("author", "")))
-        parts.append(f"{item} [{numbers[key]}]")
+        # a yes says what bears it out: the whole partnership, not the party alone
+        parts.append(f"{describe(row) if q.polar else item} [{numbers[key]}]")
     listed = "; ".join(parts)
     if q.polar:
         text, lead = f"Yes: {listed}.", "Yes"
