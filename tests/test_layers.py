@@ -7,10 +7,14 @@ import time
 
 import pytest
 
+import numpy as np
+
+from qa.bm25 import Scorer
 from qa.generations import LOCK_STALE_S, MAX_LAYERS
-from qa.index import open_index
+from qa.index import LEXICAL, open_index, read_lexical
 from qa.service import make_generations, run_index
 from qa.store import KINDS, ChromaStore, server_client
+from qa.text import terms
 
 pytestmark = [pytest.mark.integration]
 NEW = "A note about a joint programme between Quartz Institute and Harbour University."
@@ -72,16 +76,19 @@ def test_an_update_writes_only_the_changed_documents_items(index_settings, fake_
     run_index(index_settings, fake_embedder, multilingual=fake_embedder)
     [[base, []]] = _layers(index_settings)
     base_items = _items(index_settings, base)
+    base_lexical = make_generations(index_settings).load(base, LEXICAL)
 
     (corpus / "quartz.txt").write_text(NEW)
     report = run_index(index_settings, fake_embedder, multilingual=fake_embedder)
     assert report.added == ["quartz.txt"] and len(report.unchanged) == 5
     [[first, []], [layer, []]] = _layers(index_settings)
     assert first == base and _items(index_settings, base) == base_items, "nothing rewritten"
+    assert make_generations(index_settings).load(base, LEXICAL) == base_lexical, "nor its BM25"
     if not index_settings.chroma_url:  # and nothing copied: the generation's folder is small
         generation = index_settings.index_dir / make_generations(index_settings).current()
         assert sorted(p.name for p in generation.iterdir()) == [
-            ".readers", "generation.json", "lexical.npz"]
+            ".readers", "generation.json"]
+        assert (index_settings.index_dir / layer / "lexical.npz").exists(), "its own BM25"
     quartz = _manifest(index_settings)["documents"]["quartz.txt"]
     added = _items(index_settings, layer)
     assert [i[0] for i in added["documents"]] == ["quartz.txt"]
@@ -127,6 +134,17 @@ def test_layers_past_the_most_are_merged_and_read_as_a_fresh_build(index_setting
     finally:
         merged.close()
         again.close()
+    # the generation's BM25, its layers' joined (the merged one's written by the merge), scores
+    # each chunk as a fresh build does
+    joined = read_lexical(make_generations(index_settings), make_generations(index_settings).current())
+    built = read_lexical(make_generations(fresh), make_generations(fresh).current())
+    assert sorted(joined.ids) == sorted(built.ids)
+    assert len(set(joined.sources)) == len(_manifest(fresh)["documents"])
+    for query in map(terms, ("Note 4", "Quartz Institute", "Harbour University", "joint")):
+        got = dict(zip(joined.ids, Scorer(joined).scores(query)))
+        want = dict(zip(built.ids, Scorer(built).scores(query)))
+        assert np.allclose([got[i] for i in built.ids], [want[i] for i in built.ids],
+                           rtol=1e-12, atol=0), query
     if not index_settings.chroma_url:  # the layers no generation reads are deleted
         listed = {name for name, _ in _layers(index_settings)}
         assert {p.name for p in index_settings.index_dir.glob("layer-*")} == listed

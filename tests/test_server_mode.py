@@ -42,12 +42,13 @@ def _layers(generations: ServerGenerations, name: str) -> list[str]:
 
 
 def _of(settings: Settings, *names: str) -> set[str]:
-    """The collections a server index with these generations holds: theirs and their layers'."""
+    """The collections a server index with these generations holds: their layers' (each with
+    its BM25 index), and the records'."""
     generations = make_generations(settings)
     layers = {layer for name in names for layer in _layers(generations, name)}
     return ({f"{settings.chroma_index}-generations"}
-            | {f"{settings.chroma_index}-{g}-{kind}" for g in names for kind in SAVED}
-            | {f"{settings.chroma_index}-{layer}-{kind}" for layer in layers for kind in KINDS})
+            | {f"{settings.chroma_index}-{layer}-{kind}" for layer in layers
+               for kind in (*KINDS, *SAVED)})
 
 
 def _manifest(generations) -> dict:
@@ -134,7 +135,8 @@ def test_an_unfinished_generation_is_never_read_and_the_next_run_removes_it(
     run_index(server_settings, fake_embedder, multilingual=None)
     current = generations.current()
     # what a run killed before its switch leaves: a generation written in part, no pointer to it
-    unfinished, store = generations.begin(current, set())
+    begun = generations.begin(current, set())
+    unfinished, store = begun.name, begun.store
     vector = fake_embedder.embed(["half-written"])
     store.add("sentences", ["half"], vector, ["A half-written sentence."], [{"source": "x"}])
     store.close()

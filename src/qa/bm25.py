@@ -1,5 +1,6 @@
-"""The lexical channel's index: BM25 over chunks, built when the index is and kept with its
-generation as a few arrays, so that a service reads it at start instead of tokenising every chunk.
+"""The lexical channel's index: BM25 over chunks, kept as a few arrays with each layer of the
+index (the layer's own chunks, written once with it) and joined for a generation at start, so
+that neither an update nor a service tokenises or rewrites the chunks it did not change.
 
 It scores as rank-bm25's BM25Okapi did when the channel was rebuilt at each start (same
 parameters, same formula, same order of operations: the same scores, tested), from the
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,23 +33,9 @@ class BM25:
     @classmethod
     def build(cls, chunks: Iterable[tuple[str, str, Counter]]) -> "BM25":
         """From (chunk id, source, term counts) in the index's order."""
-        empty = cls([], [], [], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
-                    np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64))
-        return empty.updated(set(), chunks)
-
-    def updated(self, gone: set[str], new: Iterable[tuple[str, str, Counter]]) -> "BM25":
-        """The index less the chunks with ids in `gone`, plus `new` after them: the postings of
-        the chunks kept are carried over as arrays, and only `new` is counted."""
-        keep = np.asarray([id_ not in gone for id_ in self.ids], dtype=bool)
-        renumbered = np.cumsum(keep) - 1
-        term_of = np.repeat(np.arange(len(self.vocabulary)), np.diff(self.starts))
-        live = keep[self.chunks]
-        index = {term: t for t, term in enumerate(self.vocabulary)}
-        ids = [id_ for id_, kept in zip(self.ids, keep.tolist()) if kept]
-        sources = [s for s, kept in zip(self.sources, keep.tolist()) if kept]
-        lengths = self.lengths[keep].tolist()
-        terms_, chunk_of, count_of = [], [], []
-        for id_, source, bag in new:
+        index: dict[str, int] = {}
+        ids, sources, lengths, terms_, chunk_of, count_of = [], [], [], [], [], []
+        for id_, source, bag in chunks:
             k = len(ids)
             ids.append(id_)
             sources.append(source)
@@ -57,19 +44,53 @@ class BM25:
                 terms_.append(index.setdefault(term, len(index)))
                 chunk_of.append(k)
                 count_of.append(n)
-        vocabulary = list(index)
-        all_terms = np.concatenate([term_of[live], np.asarray(terms_, dtype=np.int64)])
-        used = np.bincount(all_terms, minlength=len(vocabulary)) > 0  # terms of gone chunks only
-        all_terms = (np.cumsum(used) - 1)[all_terms]
-        order = np.argsort(all_terms, kind="stable")  # by term, each term's chunks in order
+        return cls._of_postings(ids, sources, list(index), np.asarray(terms_, dtype=np.int64),
+                                np.asarray(chunk_of, dtype=np.int64),
+                                np.asarray(count_of, dtype=np.int32),
+                                np.asarray(lengths, dtype=np.int64))
+
+    @classmethod
+    def joined(cls, parts: Iterable[tuple["BM25", Collection[str]]]) -> "BM25":
+        """The indexes one after another, each less its chunks of the sources in the set beside
+        it: what `build` makes of the chunks kept, in that order (a generation's layers, each
+        without the documents it no longer holds). Arrays carried over, nothing tokenised."""
+        index: dict[str, int] = {}
+        ids: list[str] = []
+        sources: list[str] = []
+        terms_, chunk_of, count_of, lengths = [], [], [], []
+        for part, dead in parts:
+            keep = np.asarray([s not in dead for s in part.sources], dtype=bool)
+            renumbered = np.cumsum(keep) + (len(ids) - 1)
+            live = keep[part.chunks]
+            # a term's number here: the part's vocabulary in its order, new terms after
+            number = np.asarray([index.setdefault(t, len(index)) for t in part.vocabulary],
+                                dtype=np.int64)
+            terms_.append(np.repeat(number, np.diff(part.starts))[live])
+            chunk_of.append(renumbered[part.chunks[live]])
+            count_of.append(part.counts[live])
+            lengths.append(part.lengths[keep])
+            ids += [i for i, kept in zip(part.ids, keep.tolist()) if kept]
+            sources += [s for s, kept in zip(part.sources, keep.tolist()) if kept]
+
+        def joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
+            return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype=dtype)
+        return cls._of_postings(ids, sources, list(index), joined(terms_, np.int64),
+                                joined(chunk_of, np.int64), joined(count_of, np.int32),
+                                joined(lengths, np.int64))
+
+    @classmethod
+    def _of_postings(cls, ids: list[str], sources: list[str], vocabulary: list[str],
+                     terms_: np.ndarray, chunk_of: np.ndarray, count_of: np.ndarray,
+                     lengths: np.ndarray) -> "BM25":
+        """The index of postings (term number, chunk, count) in chunk order; the terms no
+        posting uses (those of chunks left out only) dropped."""
+        used = np.bincount(terms_, minlength=len(vocabulary)) > 0
+        terms_ = (np.cumsum(used) - 1)[terms_]
+        order = np.argsort(terms_, kind="stable")  # by term, each term's chunks in order
         starts = np.zeros(int(used.sum()) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(all_terms, minlength=len(starts) - 1), out=starts[1:])
-        chunks = np.concatenate([renumbered[self.chunks[live]],
-                                 np.asarray(chunk_of, dtype=np.int64)])[order]
-        counts = np.concatenate([self.counts[live], np.asarray(count_of, dtype=np.int32)])[order]
-        return BM25(ids, sources, [t for t, u in zip(vocabulary, used.tolist()) if u], starts,
-                    chunks.astype(np.int32), counts.astype(np.int32),
-                    np.asarray(lengths, dtype=np.int64))
+        np.cumsum(np.bincount(terms_, minlength=len(starts) - 1), out=starts[1:])
+        return cls(ids, sources, [t for t, u in zip(vocabulary, used.tolist()) if u], starts,
+                   chunk_of[order].astype(np.int32), count_of[order].astype(np.int32), lengths)
 
     def document_frequency(self) -> np.ndarray:
         return np.diff(self.starts)

@@ -8,15 +8,16 @@ of layers, each with the documents it no longer holds (changed or removed by a l
 run writes only what changed into a new layer, and its generation reads the layers before plus
 that one. A run killed part-way leaves a layer no generation lists, which the next run deletes;
 the layers the current generation reads were never touched. At most MAX_LAYERS are read: the run
-that would add one more merges every layer but the first into its own.
+that would add one more merges every layer but the first into its own. A layer keeps the BM25
+index of its own chunks (bm25.py) beside its collections, written once with it; a reader joins
+its generation's, each less the documents it no longer holds.
 
 A folder index::
 
     CURRENT          name of the generation that answers questions
-    gen-<id>/        generation.json (its settings and layers) and lexical.npz (the BM25 index,
-                     bm25.py)
+    gen-<id>/        generation.json (its settings and layers)
       .readers       each reader of the generation holds a shared lock on it
-    layer-<id>/      an embedded Chroma
+    layer-<id>/      an embedded Chroma, and lexical.npz (the BM25 index of its chunks)
     .lock            held by the one indexing run allowed at a time
 
 A server index named N (QA_CHROMA_INDEX) is a set of collections in one tenant and database::
@@ -25,7 +26,7 @@ A server index named N (QA_CHROMA_INDEX) is a set of collections in one tenant a
                                (its settings and layers; "writing" until complete), `lock` (the
                                run), `reader-<token>` (a reader's lease, renewed while it reads)
     N-layer-<id>-chunks, …     a layer's collections (store.KINDS)
-    N-gen-<id>-lexical         a generation's BM25 index (bm25.py), as base64 text in parts
+    N-layer-<id>-lexical       the BM25 index of its chunks, as base64 text in parts
 
 In both, a run switches the pointer once its generation is whole (a file rename, or one record
 upserted), so a reader sees the old generation or the new one, never a part; and a generation a
@@ -47,6 +48,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -88,6 +90,17 @@ def next_layers(layers: Layers, gone: set[str], new: str) -> tuple[Layers, Layer
     return [kept[0], [new, []]], kept[1:]
 
 
+@dataclass(frozen=True)
+class Begun:
+    """A generation being written: its name, its new layer's, the layers merged into that one
+    (with the documents each no longer holds), and the store that writes the new layer."""
+
+    name: str
+    layer: str
+    merged: Layers
+    store: ChromaStore
+
+
 class Generations(Protocol):
     """The generations of one index, and the pointer that names the one answering."""
 
@@ -104,21 +117,27 @@ class Generations(Protocol):
         """A reader's store of the generation, holding it until closed; None when it went
         before it could be opened."""
 
+    def layers(self, name: str) -> Layers:
+        """The layers the generation reads, oldest first, with the documents each no longer
+        holds."""
+
     def lock(self) -> AbstractContextManager[None]:
         """Held by the one indexing run allowed at a time; IndexBusy while another holds it."""
 
     def tidy(self) -> None:
         """Remove what killed runs left, and generations and layers no reader needs any more."""
 
-    def begin(self, after: str | None, gone: set[str]) -> tuple[str, ChromaStore]:
+    def begin(self, after: str | None, gone: set[str]) -> Begun:
         """A new generation, not yet current: the layers of `after` without the documents in
-        `gone` (or none), and a new layer; its name and a store to write the new layer with."""
+        `gone` (or none), and a new layer, which holds what the layers merged into it still
+        hold."""
 
-    def save(self, name: str, key: str, data: bytes) -> None:
-        """Keep `data` under `key` with a generation that is being written (before commit)."""
+    def save(self, layer: str, key: str, data: bytes) -> None:
+        """Keep `data` under `key` with a layer that is being written (before the generation
+        that lists it is committed)."""
 
-    def load(self, name: str, key: str) -> bytes | None:
-        """What `save` kept under `key` with the generation; None if it has none."""
+    def load(self, layer: str, key: str) -> bytes | None:
+        """What `save` kept under `key` with the layer; None if it has none."""
 
     def commit(self, name: str, settings: dict) -> None:
         """Mark the generation complete, built with `settings`, make it current, then tidy."""
@@ -201,6 +220,9 @@ class FolderGenerations:
             lease.close()
             raise
 
+    def layers(self, name: str) -> Layers:
+        return self._record(name)["layers"]
+
     def lock(self) -> AbstractContextManager[None]:
         return _lock(self.index_dir)
 
@@ -213,9 +235,9 @@ class FolderGenerations:
                 _free(path)
         _free_layers(self.index_dir)
 
-    def begin(self, after: str | None, gone: set[str]) -> tuple[str, ChromaStore]:
+    def begin(self, after: str | None, gone: set[str]) -> Begun:
         name, layer = new_generation_name(), new_layer_name()
-        layers, merged = next_layers(self._record(after)["layers"] if after else [], gone, layer)
+        layers, merged = next_layers(self.layers(after) if after else [], gone, layer)
         generation = self.index_dir / name
         generation.mkdir(parents=True)
         (generation / READERS).touch()
@@ -228,16 +250,16 @@ class FolderGenerations:
         except BaseException:
             store.close()
             raise
-        return name, store
+        return Begun(name, layer, merged, store)
 
-    def save(self, name: str, key: str, data: bytes) -> None:
-        target = self.index_dir / name / key
+    def save(self, layer: str, key: str, data: bytes) -> None:
+        target = self.index_dir / layer / key
         target.with_suffix(".part").write_bytes(data)
         os.replace(target.with_suffix(".part"), target)
 
-    def load(self, name: str, key: str) -> bytes | None:
+    def load(self, layer: str, key: str) -> bytes | None:
         try:
-            return (self.index_dir / name / key).read_bytes()
+            return (self.index_dir / layer / key).read_bytes()
         except FileNotFoundError:
             return None
 
@@ -555,23 +577,31 @@ class ServerGenerations:
                 self._drop(name, collections.get(name, []))
 
     @_reaching
-    def begin(self, after: str | None, gone: set[str]) -> tuple[str, ChromaStore]:
+    def layers(self, name: str) -> Layers:
+        record = self._record(name)
+        if record is None:
+            raise KeyError(f"generation {name} is not on {self.where}")
+        return self._layers(record)
+
+    @_reaching
+    def begin(self, after: str | None, gone: set[str]) -> Begun:
         name, layer = new_generation_name(), new_layer_name()
         record = self._record(after) if after else None
         layers, merged = next_layers(self._layers(record) if record else [], gone, layer)
         self._put(name, {"state": "writing", "settings": "{}", "created": time.time(),
                          "layers": json.dumps(layers, ensure_ascii=False)})
-        store = ChromaStore(self._connect(), f"{self.name}-{layer}-")
+        # the run's own client (a new one costs four requests and about 0.13 s)
+        store = ChromaStore(self.client, f"{self.name}-{layer}-", owns_client=False)
         try:
             _merge(store, merged, lambda old: self._open_layer(old, self.client))
         except BaseException:
             store.close()
             raise
-        return name, store
+        return Begun(name, layer, merged, store)
 
     @_reaching
-    def save(self, name: str, key: str, data: bytes) -> None:
-        parts = self.client.get_or_create_collection(f"{self.name}-{name}-{_saved(key)}",
+    def save(self, layer: str, key: str, data: bytes) -> None:
+        parts = self.client.get_or_create_collection(f"{self.name}-{layer}-{_saved(key)}",
                                                      embedding_function=None)
         text = base64.b64encode(data).decode("ascii")
         pieces = [text[i : i + SAVED_PART] for i in range(0, len(text), SAVED_PART)] or [""]
@@ -579,11 +609,11 @@ class ServerGenerations:
             parts.upsert(ids=[f"{i:06d}"], embeddings=[_PLACEHOLDER], documents=[piece])
 
     @_reaching
-    def load(self, name: str, key: str) -> bytes | None:
+    def load(self, layer: str, key: str) -> bytes | None:
         from chromadb.errors import NotFoundError
 
         try:
-            parts = self.client.get_collection(f"{self.name}-{name}-{_saved(key)}",
+            parts = self.client.get_collection(f"{self.name}-{layer}-{_saved(key)}",
                                                embedding_function=None)
         except NotFoundError:
             return None

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.bm25 import BM25, of_store
+from qa.bm25 import BM25
 from qa.embedders import Embedder
 from qa.errors import DocumentError, IndexBusy, IndexMissing, IndexOutdated
 # current_generation and _lock: a folder index's own, imported from here before
@@ -40,8 +40,9 @@ from qa.types import SourceDoc
 # vectors for the chunks of Chinese documents (chunks_zh, for BM25 alone). 9: the BM25 index
 # saved with the generation (LEXICAL). 10: layers (a run writes only what changed); each
 # document's text and record in the store, not in one manifest.json. 11: a page's editor byline
-# kept in its cleaned text.
-FORMAT_VERSION = 11
+# kept in its cleaned text. 12: each layer keeps the BM25 index of its own chunks, not each
+# generation the whole one.
+FORMAT_VERSION = 12
 LEXICAL = "lexical.npz"
 DOC_FIELDS = ("title", "publisher", "date", "author", "language")
 EMBED_BATCH = 128  # passages embedded and written between two progress updates
@@ -205,7 +206,7 @@ def build_index(
             documents = {k: v for k, v in known.items()
                          if k not in report.removed and k not in report.updated}
             if report.changed or old is None:
-                documents.update(_apply_changes(generations, old, previous, known, report, docs,
+                documents.update(_apply_changes(generations, old, report, docs,
                                                 (embedder, multilingual), settings,
                                                 chunk_chars, chunk_overlap, on_progress))
             report.documents = len(documents)
@@ -217,15 +218,16 @@ def build_index(
     return report
 
 
-def _apply_changes(generations: Generations, old: str | None, previous: LayeredStore | None,
-                   known: dict, report: IndexReport, docs: list[SourceDoc],
+def _apply_changes(generations: Generations, old: str | None, report: IndexReport,
+                   docs: list[SourceDoc],
                    embedders: tuple[Embedder, Embedder | None], settings: dict,
                    chunk_chars: int, chunk_overlap: int,
                    on_progress: Progress | None) -> dict:
     """Write `docs` into the new layer of a generation that no longer holds the documents
     removed or changed, then make it current; what it holds of each document in `docs`."""
     gone = report.removed + report.updated
-    new, store = generations.begin(old, set(gone))
+    begun = generations.begin(old, set(gone))
+    store = begun.store
     try:
         rows: list[tuple[str, str, str, dict]] = []  # (collection, id, text, metadata)
         added: dict[str, dict] = {}
@@ -275,15 +277,13 @@ def _apply_changes(generations: Generations, old: str | None, previous: LayeredS
                               [r[2] for r in picked], [r[3] for r in picked])
             if on_progress:
                 on_progress(start + len(batch), len(rows))
-        if previous is not None:  # (a generation saved without one: from all its chunks)
-            before = read_lexical(generations, old) or of_store(previous)
-            bm25 = before.updated({i for s in gone for i in known[s]["chunk_ids"]}, lexical)
-        else:
-            bm25 = BM25.build(lexical)
-        generations.save(new, LEXICAL, bm25.to_bytes())
+        bm25 = BM25.build(lexical)
+        if begun.merged:  # the new layer holds theirs too, before its own
+            bm25 = BM25.joined([*_lexical_of(generations, begun.merged), (bm25, ())])
+        generations.save(begun.layer, LEXICAL, bm25.to_bytes())
     finally:
         store.close()
-    generations.commit(new, settings)
+    generations.commit(begun.name, settings)
     return added
 
 
@@ -299,6 +299,21 @@ def _vectors(kind: str, rows: list[tuple[str, str, str, dict]],
 
 
 def read_lexical(generations: Generations, name: str) -> BM25 | None:
-    """The BM25 index saved with a generation; None for one saved without."""
-    data = generations.load(name, LEXICAL)
-    return BM25.from_bytes(data) if data is not None else None
+    """The BM25 index of a generation: its layers', joined, less the documents each no longer
+    holds; None when a layer was saved without one."""
+    try:
+        return BM25.joined(_lexical_of(generations, generations.layers(name)))
+    except LookupError:
+        return None
+
+
+def _lexical_of(generations: Generations, layers: list[list]) -> list[tuple[BM25, set[str]]]:
+    """Each layer's BM25 index, with the documents it no longer holds; LookupError for a layer
+    saved without one."""
+    parts = []
+    for layer, dead in layers:
+        data = generations.load(layer, LEXICAL)
+        if data is None:
+            raise LookupError(f"layer {layer} has no {LEXICAL}")
+        parts.append((BM25.from_bytes(data), set(dead)))
+    return parts
