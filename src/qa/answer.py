@@ -337,22 +337,23 @@ PROVENANCE_AGREEMENT = 0.9  # fused score of the top document: near first in eve
 
 def provenance(q: Query, retrieval: Retrieval, documents: dict) -> Answer | None:
     """For "who wrote / when was it published / what is the title / the source of" the article
-    a question describes: that field of the document every channel ranks first, citing the
-    line that states it (the byline, the date line, the title), or its title where only the
-    document's metadata gives it. None for other questions, or when no document stands out."""
+    a question describes (the one its metadata names: "He Yu's article", else the one every
+    channel ranks first): that field of it, citing the line that states it (the byline, the date
+    line, the title), or its title or opening line where only the document's metadata gives it.
+    None for other questions, or when no document stands out."""
     field = q.provenance
     if not field or not retrieval.documents:
         return None
-    top = max(retrieval.documents, key=lambda d: d["score"])  # first in the fused ranking
     named = q.search.documents
-    if len(named) == 1:  # "the title of He Yu's article": the one document its metadata names
-        top = next((d for d in retrieval.documents if d["source"] == named[0]), top)
-    elif top["score"] < PROVENANCE_AGREEMENT:
-        return None
-    doc = documents.get(top["source"], {})
+    if len(named) == 1:
+        top = next((d for d in retrieval.documents if d["source"] == named[0]), None)
+    else:
+        top = max(retrieval.documents, key=lambda d: d["score"])  # first in the fused ranking
+        top = top if top["score"] >= PROVENANCE_AGREEMENT else None
+    doc = documents.get(top["source"], {}) if top else {}
     text, title = doc.get("text", ""), doc.get("title", "")
     value = editor(text) if field == "editor" else doc.get(field, "")
-    if not text or (len(named) == 1 and top["source"] != named[0]):
+    if not text:
         return None
     if not value:
         return Answer(ABSTAIN_PROVENANCE.format(title=title, field=field), True, [],
